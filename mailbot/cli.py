@@ -1,0 +1,70 @@
+"""The command-line app: thin — parses arguments, calls services, prints results.
+
+Every ``MailbotError`` becomes one line on stderr and a non-zero exit; tracebacks
+are for bugs only (and never carry a password: settings hide secrets in repr).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from mailbot.config import Settings, load_settings
+from mailbot.errors import MailbotError
+
+# Pretty tracebacks show local variables, which may hold secrets: keep them off.
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help=__doc__
+)
+accounts_app = typer.Typer(no_args_is_help=True, help="Account records.")
+drafts_app = typer.Typer(no_args_is_help=True, help="Drafts for agents to review.")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(drafts_app, name="drafts")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class State:
+    """What the top-level options decided, handed to every command via ctx.obj."""
+
+    def __init__(self, config: Path | None) -> None:
+        self.config = config
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Config file (or MAILBOT_CONFIG).")
+    ] = None,
+) -> None:
+    ctx.obj = State(config)
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    return ctx.obj.settings
+
+
+def print_json_line(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+
+
+def main() -> None:
+    try:
+        app()
+    except MailbotError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        sys.exit(2)

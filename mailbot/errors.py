@@ -1,0 +1,55 @@
+"""Exceptions that say when they fire.
+
+Each subclasses the built-in it resembles, so callers that only know the
+standard library still catch them sensibly.
+"""
+
+from __future__ import annotations
+
+
+class MailbotError(Exception):
+    """Base of every error mailbot raises on purpose (the CLI prints these as one line)."""
+
+
+class ConfigError(MailbotError, ValueError):
+    """A config value is missing or malformed; the message names the key."""
+
+
+class ImportRowError(MailbotError, ValueError):
+    """A CSV row of account records is malformed; the message names the line."""
+
+
+class MailboxUnavailable(MailbotError, ConnectionError):
+    """The IMAP server refused the connection or the login, or the Maildir is missing."""
+
+
+class DeliveryError(MailbotError):
+    """Sending a reply failed."""
+
+
+class TemporaryDeliveryError(DeliveryError, ConnectionError):
+    """The SMTP server answered 4xx, dropped the connection or timed out: try again later."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The SMTP server answered 5xx: retrying would not help."""
+
+
+class ReviewError(MailbotError):
+    """An agent's approve/reject could not be carried out."""
+
+
+class DraftNotFound(ReviewError, LookupError):
+    """No draft has the given id."""
+
+
+class DraftStateError(ReviewError):
+    """The draft is not in a state that allows the requested step (already approved, sent, ...)."""
+
+
+class StaleDecision(ReviewError):
+    """On approval the records no longer support the drafted decision."""
+
+    def __init__(self, message: str, *, outcomes: list[str]) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes

@@ -1,0 +1,125 @@
+"""SQLModel tables: one per concept.
+
+JSON-ish columns are stored as text with ``sa_type=JSON`` so the same schema runs
+on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Account(SQLModel, table=True):
+    """A customer account record, as imported from the vendor's CSV."""
+
+    account_id: int = Field(primary_key=True)
+    email: str = Field(index=True, unique=True)  # stored lower-case
+    plan: str
+    status: str  # active | trial | expired | cancelled
+    paid_until: date | None = None
+    primary_account_id: int | None = Field(default=None, index=True)
+
+
+class MailboxState(SQLModel, table=True):
+    """Where the last poll of one folder stopped, so the next fetches only newer UIDs."""
+
+    __table_args__ = (UniqueConstraint("mailbox", "folder"),)
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str  # e.g. imap://support@mail.example:993
+    folder: str
+    uidvalidity: int | None = None
+    last_uid: int = 0
+    last_success_at: datetime | None = None
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every mail the poller saw, exactly once (``dedup_key`` is unique)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(unique=True)  # Message-ID, else sha256 of the raw bytes
+    message_id: str | None = None
+    mailbox: str = ""
+    folder: str = ""
+    uid: int | None = None
+    sender: str | None = None
+    subject: str = ""
+    date: str | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+    intent: str = ""
+    language: str | None = None
+    outcome: str = ""  # the first request's outcome, or needs_human / ignored
+    status: str = Field(default="triaged", index=True)  # triaged | needs_human | ignored
+    error: str | None = None
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    raw: bytes = Field(sa_column=Column(LargeBinary))
+    marked: bool = False  # flagged/moved on the server after commit
+
+
+class Draft(SQLModel, table=True):
+    """A reply an agent approves, edits or rejects; at most one per inbound message."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_id: int = Field(foreign_key="inboundmessage.id", unique=True)
+    message_id: str | None = None  # the customer's Message-ID
+    intent: str
+    language: str
+    sender: str | None = None
+    sender_verified: str = "unknown"
+    to: str
+    subject: str
+    body: str
+    html: str | None = None
+    original_body: str | None = None  # kept when an agent edits the text
+    in_reply_to: str | None = None
+    references: str | None = None
+    requests: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    status: str = Field(default="pending", index=True)  # pending|approved|sent|rejected|failed
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reject_reason: str | None = None
+    version: int = 1  # optimistic lock: two agents approving at once, one wins
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A reply queued for delivery; ``sending`` is committed before the SMTP transaction."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", unique=True)
+    message_id: str  # our own, generated once
+    to: str = Field(index=True)
+    raw: bytes = Field(sa_column=Column(LargeBinary))
+    status: str = Field(default="queued", index=True)  # queued|sending|sent|failed|needs_agent
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str | None = None
+    queued_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when: every agent decision and every delivery step."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    agent: str | None = None
+    action: str
+    draft_id: int | None = Field(default=None, index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Agent(SQLModel, table=True):
+    """A support agent who may log in to the web console."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    password_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
