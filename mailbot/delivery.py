@@ -1,0 +1,399 @@
+"""Deliver approved replies from the outbox, each at most once.
+
+A reply moves ``queued → sending → sent``. ``sending`` (with ``attempts + 1``) is
+committed *before* the SMTP transaction and ``sent`` after it, so a crash in
+between leaves a row in ``sending``: we cannot know whether the server took the
+mail, and a second copy of an account confirmation is worse than a question to a
+human, so such a row goes to ``needs_agent`` instead of being sent again.
+
+While a row is ``sending``, ``next_attempt_at`` holds the end of its lease: the
+time by which the instance that claimed it must have finished. Only a row whose
+lease has run out counts as interrupted, so one instance never flags a reply that
+another is sending right now.
+
+Two instances never take the same row: on PostgreSQL the candidate is selected
+``FOR UPDATE SKIP LOCKED``; on both databases the claim is a conditional
+``UPDATE … WHERE status = 'queued'`` whose row count tells whether we won.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from mailbot.config import Settings
+from mailbot.db import new_session
+from mailbot.errors import DraftStateError, PermanentDeliveryError, TemporaryDeliveryError
+from mailbot.mail.reply import build_reply, envelope_recipients, parse_reply, reply_bytes
+from mailbot.mail.smtp import SmtpUnavailable, send_smtp, write_file_outbox
+from mailbot.models import AuditEvent, Draft, OutboxMessage, utcnow
+
+
+@dataclass
+class DeliverySummary:
+    """What one run did; ``stopped`` says why it ended early (server unreachable)."""
+
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    flagged: int = 0  # interrupted rows moved to needs_agent
+    throttled: int = 0
+    stopped: str | None = None
+    flagged_ids: list[int] = field(default_factory=list)
+
+    def line(self) -> str:
+        text_ = (
+            f"sent {self.sent}, retrying {self.retry}, failed {self.failed}, "
+            f"needs agent {self.flagged}"
+        )
+        if self.throttled:
+            text_ += f", throttled {self.throttled}"
+        if self.stopped:
+            text_ += f" (stopped: {self.stopped})"
+        return text_
+
+
+def recipient_key(message_to: list[str]) -> str:
+    """The value of ``OutboxMessage.to``: the throttle counts replies per this key."""
+    return ", ".join(address.lower() for address in message_to)
+
+
+def queue_reply(
+    *, session: Session, draft: Draft, settings: Settings, now: datetime | None = None
+) -> OutboxMessage:
+    """Build the reply for an approved ``draft`` and add it to the outbox; no commit.
+
+    The bytes and our Message-ID are made once, here: every retry sends the very
+    same message, so the customer's client sees one reply however often we try.
+    The caller commits in the approval transaction (the action and the outbox row
+    together, or neither).
+    """
+    if draft.id is None:
+        raise ValueError("the draft must be stored before its reply is queued")
+    existing = session.exec(select(OutboxMessage).where(OutboxMessage.draft_id == draft.id)).first()
+    if existing is not None:
+        raise DraftStateError(f"draft {draft.id}: a reply is already queued ({existing.status})")
+    message = build_reply(
+        draft_to=draft.to,
+        subject=draft.subject,
+        body=draft.body,
+        html=draft.html,
+        in_reply_to=draft.in_reply_to or draft.message_id,
+        references=draft.references,
+        support_address=settings.support.address,
+        support_name=settings.support.name,
+    )
+    moment = now or utcnow()
+    row = OutboxMessage(
+        draft_id=draft.id,
+        message_id=str(message["Message-ID"]),
+        to=recipient_key(envelope_recipients(message)),
+        raw=reply_bytes(message),
+        next_attempt_at=moment,
+        queued_at=moment,
+    )
+    session.add(row)
+    return row
+
+
+def deliver_queued(
+    *, engine: Engine, settings: Settings, now: datetime | None = None
+) -> DeliverySummary:
+    """Send every queued reply that is due; flag interrupted ones. One run, then return.
+
+    ``now`` (naive UTC) fixes the clock for tests; otherwise the real clock is read
+    at each step. Runs its own event loop per message, so call it from a thread,
+    not from inside a running asyncio loop.
+    """
+
+    def clock() -> datetime:
+        return now if now is not None else utcnow()
+
+    summary = DeliverySummary()
+    summary.flagged_ids = _flag_interrupted(engine=engine, now=clock())
+    summary.flagged = len(summary.flagged_ids)
+    while True:
+        row = _claim_next(engine=engine, settings=settings, now=clock(), summary=summary)
+        if row is None:
+            break
+        try:
+            reply = _transmit(row, settings=settings)
+        except SmtpUnavailable as exc:
+            _record_unavailable(engine=engine, row=row, settings=settings, now=clock(), error=exc)
+            summary.retry += 1
+            summary.stopped = str(exc)
+            break
+        except TemporaryDeliveryError as exc:
+            failed = _record_temporary(
+                engine=engine, row=row, settings=settings, now=clock(), error=exc
+            )
+            if failed:
+                summary.failed += 1
+            else:
+                summary.retry += 1
+        except PermanentDeliveryError as exc:
+            _record_failed(engine=engine, row=row, now=clock(), error=str(exc), code=_code(exc))
+            summary.failed += 1
+        else:
+            _record_sent(engine=engine, row=row, now=clock(), reply=reply)
+            summary.sent += 1
+    return summary
+
+
+def _code(exc: Exception) -> int | None:
+    return getattr(exc, "code", None)
+
+
+def _lease(settings: Settings) -> timedelta:
+    """How long a claimed row may stay ``sending`` before it counts as interrupted.
+
+    aiosmtplib's timeout applies per command (connect, TLS, login, MAIL, RCPT,
+    DATA, end of data ...), so the lease covers ten of them plus some slack.
+    """
+    if settings.smtp is None:
+        return timedelta(seconds=60)
+    return timedelta(seconds=settings.smtp.timeout * 10 + 60)
+
+
+def _flag_interrupted(*, engine: Engine, now: datetime) -> list[int]:
+    """Rows left ``sending`` past their lease go to ``needs_agent``, not back to the queue."""
+    flagged: list[int] = []
+    with new_session(engine) as session:
+        ids = session.exec(
+            select(OutboxMessage.id).where(
+                OutboxMessage.status == "sending", OutboxMessage.next_attempt_at <= now
+            )
+        ).all()
+        for row_id in ids:
+            result = session.exec(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == row_id,
+                    OutboxMessage.status == "sending",
+                    OutboxMessage.next_attempt_at <= now,
+                )
+                .values(
+                    status="needs_agent",
+                    last_error="interrupted after the SMTP transaction began: "
+                    "check whether the customer got the reply before resending",
+                )
+            )
+            if result.rowcount != 1:
+                continue  # another instance flagged it first
+            row = session.get(OutboxMessage, row_id, populate_existing=True)
+            assert row is not None and row.id is not None
+            session.add(_audit(row, "delivery_needs_agent", now, reason=row.last_error))
+            flagged.append(row.id)
+        session.commit()
+    return flagged
+
+
+def _claim_next(
+    *, engine: Engine, settings: Settings, now: datetime, summary: DeliverySummary
+) -> OutboxMessage | None:
+    """Commit the next due row as ``sending`` (attempts + 1) and return it; None when none is due.
+
+    A row over its address's throttle goes back to ``queued`` in the same
+    transaction, due when the window frees up, and the next candidate is tried.
+    """
+    postgres = engine.dialect.name == "postgresql"
+    with new_session(engine) as session:
+        while True:
+            candidate = (
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(1)
+            )
+            if postgres:
+                candidate = candidate.with_for_update(skip_locked=True)
+            row_id = session.exec(candidate).first()
+            if row_id is None:
+                session.rollback()
+                return None
+            # On SQLite this UPDATE is the first write, so it takes the database's
+            # write lock; the throttle count below then cannot race another writer.
+            claimed = session.exec(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id, OutboxMessage.status == "queued")
+                .values(status="sending")
+            )
+            if claimed.rowcount != 1:
+                session.rollback()  # another instance took it between SELECT and UPDATE
+                continue
+            row = session.get(OutboxMessage, row_id, populate_existing=True)
+            assert row is not None
+            if postgres:
+                # Serialise claims for one address so two instances cannot both
+                # pass the throttle with the last free slot.
+                session.exec(
+                    select(func.pg_advisory_xact_lock(func.hashtext("mailbot-throttle:" + row.to)))
+                )
+            free_at = _throttle_free_at(session=session, row=row, settings=settings, now=now)
+            if free_at is not None:
+                row.status = "queued"
+                row.next_attempt_at = free_at
+                row.last_error = (
+                    f"throttled: {settings.outbox.max_per_address} replies to {row.to} "
+                    f"within {settings.outbox.window_minutes} minutes"
+                )
+                session.add(row)
+                session.commit()
+                summary.throttled += 1
+                continue
+            row.attempts += 1
+            row.next_attempt_at = now + _lease(settings)
+            session.add(row)
+            session.commit()
+            return row
+
+
+def _throttle_free_at(
+    *, session: Session, row: OutboxMessage, settings: Settings, now: datetime
+) -> datetime | None:
+    """None when ``row`` may go now; else when the address's window has room again.
+
+    Counts replies to the same address sent within the window plus those being
+    sent right now (their send time is taken as now). ``max_per_address = 0``
+    turns the throttle off.
+    """
+    limit = settings.outbox.max_per_address
+    if limit <= 0:
+        return None
+    window = timedelta(minutes=settings.outbox.window_minutes)
+    times = session.exec(
+        select(OutboxMessage.status, OutboxMessage.sent_at).where(
+            OutboxMessage.to == row.to,
+            OutboxMessage.id != row.id,
+            or_(
+                and_(OutboxMessage.status == "sent", OutboxMessage.sent_at > now - window),
+                OutboxMessage.status == "sending",
+            ),
+        )
+    ).all()
+    if len(times) < limit:
+        return None
+    moments = sorted((sent_at or now) if status == "sent" else now for status, sent_at in times)
+    free_at = moments[len(moments) - limit] + window
+    return max(free_at, now + timedelta(seconds=1))
+
+
+def _transmit(row: OutboxMessage, *, settings: Settings) -> str:
+    """Send the stored bytes; returns the server's reply or where the file went."""
+    message = parse_reply(row.raw)
+    if settings.smtp is None:
+        try:
+            path = write_file_outbox(message, path=settings.outbox.path)
+        except OSError as exc:
+            # A full or read-only disk stops every reply alike, as a dead server does.
+            raise SmtpUnavailable(f"cannot write to outbox {settings.outbox.path}: {exc}") from None
+        return f"written to {path}"
+    return asyncio.run(send_smtp(message, settings=settings.smtp))
+
+
+def _audit(row: OutboxMessage, action: str, now: datetime, **detail: Any) -> AuditEvent:
+    return AuditEvent(
+        at=now,
+        action=action,
+        draft_id=row.draft_id,
+        detail={
+            "outbox_id": row.id,
+            "message_id": row.message_id,
+            "to": row.to,
+            "attempts": row.attempts,
+            **detail,
+        },
+    )
+
+
+def _load(session: Session, row: OutboxMessage) -> OutboxMessage:
+    fresh = session.get(OutboxMessage, row.id, populate_existing=True)
+    assert fresh is not None
+    return fresh
+
+
+def _set_draft_status(session: Session, draft_id: int, status: str) -> None:
+    draft = session.get(Draft, draft_id)
+    if draft is not None:
+        draft.status = status
+        session.add(draft)
+
+
+def _record_sent(*, engine: Engine, row: OutboxMessage, now: datetime, reply: str) -> None:
+    """The server took the reply. Set even if another instance meanwhile flagged the
+    row (our lease ran out): we know it was sent, and say so."""
+    with new_session(engine) as session:
+        fresh = _load(session, row)
+        fresh.status = "sent"
+        fresh.sent_at = now
+        fresh.last_error = None
+        session.add(fresh)
+        _set_draft_status(session, fresh.draft_id, "sent")
+        session.add(_audit(fresh, "sent", now, reply=reply))
+        session.commit()
+
+
+def _record_temporary(
+    *, engine: Engine, row: OutboxMessage, settings: Settings, now: datetime, error: Exception
+) -> bool:
+    """Back to the queue with exponential backoff, or failed after the last attempt.
+
+    Returns True when the row failed for good.
+    """
+    if row.attempts >= settings.outbox.max_attempts:
+        _record_failed(
+            engine=engine,
+            row=row,
+            now=now,
+            error=f"gave up after {row.attempts} attempts: {error}",
+            code=_code(error),
+        )
+        return True
+    with new_session(engine) as session:
+        fresh = _load(session, row)
+        delay = settings.outbox.retry_base_seconds * 2 ** (fresh.attempts - 1)
+        fresh.status = "queued"
+        fresh.next_attempt_at = now + timedelta(seconds=delay)
+        fresh.last_error = str(error)
+        session.add(fresh)
+        detail = {"error": str(error), "code": _code(error), "retry_at": fresh.next_attempt_at}
+        session.add(_audit(fresh, "delivery_retry", now, **detail))
+        session.commit()
+        return False
+
+
+def _record_unavailable(
+    *, engine: Engine, row: OutboxMessage, settings: Settings, now: datetime, error: Exception
+) -> None:
+    """The server (or outbox folder) could not take any message: the reply was never
+    offered, so the attempt is not counted — an outage must not use up a reply's
+    attempts and fail it."""
+    with new_session(engine) as session:
+        fresh = _load(session, row)
+        fresh.status = "queued"
+        fresh.attempts = max(fresh.attempts - 1, 0)
+        fresh.next_attempt_at = now + timedelta(seconds=settings.outbox.retry_base_seconds)
+        fresh.last_error = str(error)
+        session.add(fresh)
+        session.add(_audit(fresh, "delivery_retry", now, error=str(error), counted=False))
+        session.commit()
+
+
+def _record_failed(
+    *, engine: Engine, row: OutboxMessage, now: datetime, error: str, code: int | None
+) -> None:
+    with new_session(engine) as session:
+        fresh = _load(session, row)
+        fresh.status = "failed"
+        fresh.last_error = error
+        session.add(fresh)
+        _set_draft_status(session, fresh.draft_id, "failed")
+        session.add(_audit(fresh, "delivery_failed", now, error=error, code=code))
+        session.commit()
+

@@ -1,0 +1,238 @@
+"""Raw bytes → ``Mail``: the headers triage needs and the customer's text.
+
+We parse with ``compat32`` and decode only what triage reads: the default policy
+builds rich header objects lazily and is several times slower (and quadratic on
+pathological address lists). Nothing here raises on bad input; problems are
+collected in ``Mail.defects`` and, when the text cannot be read at all, in
+``Mail.unreadable``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from dataclasses import dataclass
+from email import message_from_bytes
+from email.header import decode_header
+from email.message import Message
+from email.policy import compat32
+from email.utils import getaddresses
+
+from mailbot.mail.html_text import html_to_text
+
+MAX_HEADER_CHARS = 8_000  # a longer header is cut: real ones are far shorter
+MAX_TEXT_CHARS = 200_000  # the customer's request is near the top; the rest is history
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+_MSGID = re.compile(r"<[^<>\s]+>")
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Mail:
+    raw_sha256: str
+    message_id: str | None
+    subject: str
+    sender: str | None  # From's address, lower-case; None unless exactly one mailbox
+    sender_name: str
+    reply_to: str | None
+    date: str | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    headers: tuple[tuple[str, str], ...]  # (lower-case name, unfolded raw value), in order
+    text: str  # the body as text (text/plain, else converted HTML)
+    text_source: str  # plain | html | none
+    is_delivery_report: bool
+    defects: tuple[str, ...] = ()
+    unreadable: str | None = None  # why no text could be read: the mail needs a human
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for n, v in self.headers if n == name), None)
+
+    def header_all(self, name: str) -> list[str]:
+        name = name.lower()
+        return [v for n, v in self.headers if n == name]
+
+    @property
+    def dedup_key(self) -> str:
+        return self.message_id or f"sha256:{self.raw_sha256}"
+
+
+def decode_words(value: str) -> str:
+    """RFC 2047 decoding that never raises: unknown charsets fall back like bodies do."""
+    if "=?" not in value:
+        return _WS.sub(" ", value).strip()
+    try:
+        parts = decode_header(value)
+    except Exception:  # email.errors.HeaderParseError and friends on garbage
+        return _WS.sub(" ", value).strip()
+    out: list[str] = []
+    for chunk, charset in parts:
+        if isinstance(chunk, str):
+            out.append(chunk)
+        else:
+            out.append(decode_bytes(chunk, charset)[0])
+    # decode_header drops the space between an encoded word and plain text
+    return _WS.sub(" ", "".join(out)).strip()
+
+
+def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
+    """Declared charset, then UTF-8, then cp1252 with replacement; returns (text, defect)."""
+    declared = (charset or "").strip().strip('"').lower()
+    defect = None
+    if declared and declared not in ("unknown-8bit", "x-unknown", "us-ascii", "ascii"):
+        try:
+            codecs.lookup(declared)
+        except LookupError:
+            defect = f"unknown charset {declared!r}"
+        else:
+            try:
+                return data.decode(declared), None
+            except UnicodeDecodeError:
+                defect = f"text is not valid {declared}"
+    elif declared in ("unknown-8bit", "x-unknown"):
+        defect = f"charset {declared}"
+    try:
+        return data.decode("utf-8"), defect
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), defect
+
+
+def _unfold(value: str) -> str:
+    return value.replace("\r", "").replace("\n", "")
+
+
+def _header_pairs(msg: Message) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for name, value in msg.raw_items():
+        if not isinstance(value, str):  # compat32 may hand back Header objects
+            value = str(value)
+        pairs.append((name.lower(), _unfold(value)[:MAX_HEADER_CHARS]))
+    return tuple(pairs)
+
+
+def _single_address(value: str | None) -> tuple[str | None, str, str | None]:
+    """(address, display name, defect) — exactly one mailbox or no address."""
+    if not value:
+        return None, "", "no From address"
+    found = [(n, a) for n, a in getaddresses([value]) if a]
+    if len(found) != 1 or "@" not in found[0][1]:
+        return None, "", f"From must hold exactly one address, found {len(found)}"
+    name, addr = found[0]
+    return addr.strip().lower(), decode_words(name), None
+
+
+def _first_msgid(value: str | None) -> str | None:
+    if not value:
+        return None
+    match = _MSGID.search(value)
+    return match.group(0) if match else None
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    return disposition == "attachment"
+
+
+def _body_parts(msg: Message) -> tuple[Message | None, Message | None]:
+    """The first inline text/plain and text/html parts (not attachments, not forwarded .eml)."""
+    plain = html = None
+    stack = [msg]
+    while stack:
+        part = stack.pop(0)
+        ctype = part.get_content_type()
+        if part.is_multipart():
+            if ctype == "message/rfc822":
+                continue
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack[0:0] = payload
+            continue
+        if _is_attachment(part):
+            continue
+        if ctype == "text/plain" and plain is None:
+            plain = part
+        elif ctype == "text/html" and html is None:
+            html = part
+    return plain, html
+
+
+def _part_text(part: Message) -> tuple[str, str | None]:
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        payload = b""
+    if not isinstance(payload, bytes):
+        payload = str(payload).encode("utf-8", "replace")
+    return decode_bytes(payload, part.get_content_charset())
+
+
+def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Mail:
+    """Parse raw bytes into a ``Mail``; never raises on malformed input."""
+    digest = hashlib.sha256(raw).hexdigest()
+    defects: list[str] = []
+    unreadable = None
+    if len(raw) > max_bytes:
+        size = len(raw)
+        # Keep the headers (for records and machine-mail checks) but not the body.
+        head_end = raw.find(b"\r\n\r\n")
+        if head_end < 0:
+            head_end = raw.find(b"\n\n")
+        raw = raw[: head_end if 0 <= head_end < max_bytes else min(len(raw), 65_536)]
+        unreadable = f"message is {size:,} bytes, over the {max_bytes:,}-byte limit"
+    msg = message_from_bytes(raw, policy=compat32)
+    defects.extend(type(d).__name__ for d in msg.defects)
+    headers = _header_pairs(msg)
+
+    def first(name: str) -> str | None:
+        return next((v for n, v in headers if n == name), None)
+
+    sender, sender_name, from_defect = _single_address(first("from"))
+    if from_defect:
+        defects.append(from_defect)
+    reply_to = None
+    if first("reply-to"):
+        found = [a for _n, a in getaddresses([first("reply-to") or ""]) if "@" in a]
+        reply_to = found[0].strip().lower() if found else None
+    references = tuple(_MSGID.findall(first("references") or ""))
+
+    text, source = "", "none"
+    if unreadable is None:
+        try:
+            plain, html = _body_parts(msg)
+            defect = None
+            if plain is not None:
+                text, defect = _part_text(plain)
+                source = "plain"
+            if html is not None and not text.strip():
+                html_source, defect = _part_text(html)
+                text, source = html_to_text(html_source), "html"
+            if plain is None and html is None:
+                unreadable = "no text part"
+            if defect:
+                defects.append(defect)
+        except Exception as exc:  # malformed MIME must not stop a poll
+            unreadable = f"body cannot be decoded ({exc.__class__.__name__})"
+    if len(text) > MAX_TEXT_CHARS:
+        text = text[:MAX_TEXT_CHARS]
+        defects.append("text cut to the first 200,000 characters")
+
+    return Mail(
+        raw_sha256=digest,
+        message_id=_first_msgid(first("message-id")),
+        subject=decode_words(first("subject") or ""),
+        sender=sender,
+        sender_name=sender_name,
+        reply_to=reply_to,
+        date=first("date"),
+        in_reply_to=_first_msgid(first("in-reply-to")),
+        references=references,
+        headers=headers,
+        text=text.replace("\r\n", "\n").replace("\r", "\n"),
+        text_source=source,
+        is_delivery_report=msg.get_content_type() == "multipart/report",
+        defects=tuple(defects),
+        unreadable=unreadable,
+    )
+

@@ -1,0 +1,192 @@
+"""Hand a reply to the SMTP server (aiosmtplib) or write it to the file outbox.
+
+Failures are sorted by what the caller should do next:
+
+* ``SmtpUnavailable`` — we could not connect, start TLS, greet or log in. The
+  message was never offered, so the caller should not count it as an attempt and
+  should stop the run: every other message would fail the same way.
+* ``SmtpDeferred`` — 4xx to MAIL/RCPT/DATA, or the connection dropped or timed
+  out during the transaction: try this message again later.
+* ``SmtpRejected`` — 5xx to MAIL/RCPT/DATA: retrying would not help.
+
+Error texts carry the server's own words (agents read them), never the password:
+a server that echoes credentials back is redacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import tempfile
+from email.message import EmailMessage
+from pathlib import Path
+
+import aiosmtplib
+
+from mailbot.config import SmtpSettings
+from mailbot.errors import PermanentDeliveryError, TemporaryDeliveryError
+from mailbot.mail.reply import envelope_recipients, envelope_sender, reply_bytes
+
+
+class SmtpDeferred(TemporaryDeliveryError):
+    """The server answered 4xx, or the connection broke during the mail transaction."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class SmtpUnavailable(TemporaryDeliveryError):
+    """Connecting, TLS, the greeting or the login failed: no message was offered."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class SmtpRejected(PermanentDeliveryError):
+    """The server answered 5xx to MAIL FROM, RCPT TO or DATA."""
+
+    def __init__(self, message: str, *, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _redact(text: str, settings: SmtpSettings) -> str:
+    """Remove the password, also in the base64 forms AUTH LOGIN and PLAIN send."""
+    if settings.password:
+        user, password = settings.username.encode(), settings.password.encode()
+        for secret in (
+            settings.password,
+            base64.b64encode(password).decode(),
+            base64.b64encode(b"\0" + user + b"\0" + password).decode(),
+        ):
+            text = text.replace(secret, "***")
+    return " ".join(text.split())  # server replies may span lines
+
+
+def _describe(exc: Exception) -> str:
+    """The server's words, prefixed by the reply code when there is one."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return f"{exc.code} {exc.message}"
+    return f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
+
+
+def _code(exc: Exception) -> int | None:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        # One refusal that may pass later makes the whole message worth retrying.
+        temporary = [c for c in codes if c < 500]
+        return (temporary or codes or [None])[0]
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return exc.code
+    return None
+
+
+async def _connect(client: aiosmtplib.SMTP, settings: SmtpSettings) -> None:
+    """Connect, STARTTLS and log in (aiosmtplib does all three in ``connect``)."""
+    try:
+        await client.connect()
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        where = f"{settings.host}:{settings.effective_port()}"
+        raise SmtpUnavailable(
+            _redact(f"cannot use SMTP server {where}: {_describe(exc)}", settings),
+            code=_code(exc),
+        ) from None
+
+
+async def send_smtp(message: EmailMessage, *, settings: SmtpSettings) -> str:
+    """Send ``message`` and return the server's final reply (e.g. ``250 OK queued``).
+
+    The bytes are flattened here with the reply policy, not by aiosmtplib, whose
+    ``policy.SMTP`` would RFC 2047-encode long message ids.
+    """
+    security = settings.security
+    client = aiosmtplib.SMTP(
+        hostname=settings.host,
+        port=settings.effective_port(),
+        use_tls=security == "ssl",
+        start_tls=security == "starttls",
+        timeout=settings.timeout,
+        username=settings.username or None,
+        password=settings.password if settings.username else None,
+    )
+    data = reply_bytes(message, linesep="\r\n")
+    sender = envelope_sender(message)
+    recipients = envelope_recipients(message)
+    await _connect(client, settings)
+    try:
+        refused, reply = await client.sendmail(sender, recipients, data)
+    except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+        code = _code(exc)
+        text = _redact(_describe(exc), settings)
+        if code is not None and code >= 500:
+            raise SmtpRejected(text, code=code) from None
+        raise SmtpDeferred(text, code=code) from None
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        # Disconnects and timeouts mid-transaction. If the server had already
+        # taken the message when the line broke, a retry sends it twice: RFC 5321
+        # §6.1 prefers a duplicate to a lost message.
+        raise SmtpDeferred(_redact(_describe(exc), settings)) from None
+    finally:
+        if client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+    if refused:
+        # Some recipients took it: the reply is sent, note who did not.
+        reply += " (refused: " + "; ".join(f"{a}: {r}" for a, r in refused.items()) + ")"
+    return _redact(reply, settings)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
+
+
+def outbox_file_name(message_id: str) -> str:
+    """A file name from a Message-ID: stable, so a rerun overwrites instead of adding."""
+    name = _UNSAFE.sub("_", message_id.strip().strip("<>")).lstrip(".")
+    return (name or "message")[:200] + ".eml"
+
+
+def write_file_outbox(message: EmailMessage, *, path: str | Path) -> Path:
+    """Write ``message`` as one ``.eml`` file in ``path`` and return the file.
+
+    Written to a temporary file in the same folder, flushed to disk and renamed,
+    so a reader (or a crash) never sees half a message.
+    """
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    message_id = str(message.get("Message-ID") or "")
+    if not message_id:
+        raise ValueError("reply has no Message-ID")
+    target = folder / outbox_file_name(message_id)
+    fd, temp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".eml")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(reply_bytes(message))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    _fsync_folder(folder)
+    return target
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

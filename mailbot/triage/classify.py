@@ -1,0 +1,61 @@
+"""What a mail is: machine mail, a link or reactivate request, or something for a human.
+
+Machine mail is recognised from headers alone (RFC 3834 and common practice);
+the intent from phrases in ``rules/intents.toml`` found in the customer's own
+text and the subject. A phrase with a negation just before it ("nothing to
+link") does not count.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailbot.mail.parse import Mail
+from mailbot.triage.rules import Rules
+
+_WORD = re.compile(r"[\w']+|n't", re.U)
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+def machine_mail_reason(mail: Mail, rules: Rules) -> str | None:
+    """Why the mail is automatic (never to be answered), or None for a person's mail."""
+    for rule in rules.auto_headers:
+        for value in mail.header_all(rule.name):
+            if rule.pattern is None or rule.pattern.search(value):
+                return f"header {rule.name}: {value.strip()[:80]}"
+    if mail.sender:
+        local = mail.sender.split("@", 1)[0]
+        if local in rules.auto_sender_local_parts:
+            return f"sender {mail.sender} is a machine address"
+    if mail.is_delivery_report:
+        return "multipart/report delivery status notification"
+    return None
+
+
+def _negated(text: str, start: int, rules: Rules) -> bool:
+    before = _WORD.findall(text[max(0, start - 80) : start].lower())
+    window = before[-rules.negation_window :] if rules.negation_window else []
+    return any(rules.negation.fullmatch(word) for word in window)
+
+
+def _affirmed(pattern: re.Pattern[str], text: str, rules: Rules) -> str | None:
+    """The first match of pattern that no negation cancels."""
+    for match in pattern.finditer(text):
+        if not _negated(text, match.start(), rules):
+            return match.group(0)
+    return None
+
+
+def classify_intent(*, own_text: str, subject: str, rules: Rules) -> tuple[str, str]:
+    """(intent, reason) for a person's mail: link, reactivate or other."""
+    # Replies keep "Re:/AW:" subjects of the original thread; the subject still names the topic.
+    text = f"{subject}\n{own_text}"
+    if not (rules.account_context.search(text) or _ADDRESS.search(own_text)):
+        return "other", "no account is mentioned"
+    phrase = _affirmed(rules.reactivate, text, rules)
+    if phrase:
+        return "reactivate", f"reactivation phrase {phrase!r}"
+    phrase = _affirmed(rules.link, text, rules)
+    if phrase:
+        return "link", f"link phrase {phrase!r}"
+    return "other", "no link or reactivation request found"

@@ -1,0 +1,113 @@
+"""Render the reply an agent will review: Jinja2 templates per language and outcome.
+
+``StrictUndefined`` turns a missing variable into an error in tests rather
+than a blank in a customer's mail.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from mailbot.triage.decide import Decision
+from mailbot.triage.rules import bundled_dir
+
+_REPLY_PREFIX = re.compile(r"^\s*((re|aw|antw|wg|fwd?|sv|vs)\s*(\[\d+\])?\s*:\s*)+", re.I)
+
+
+@dataclass(frozen=True)
+class DraftText:
+    to: str
+    subject: str
+    body: str
+    in_reply_to: str | None
+    references: str | None
+    html: str | None = None
+
+
+@cache
+def template_environment(folder: str = "") -> Environment:
+    path = folder or str(bundled_dir("templates"))
+    return Environment(
+        loader=FileSystemLoader(path),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # plain-text mail; nothing here is rendered as HTML
+    )
+
+
+def reply_subject(original: str) -> str:
+    """``Re: <original>`` without stacking ``Re: Re:`` / ``AW:`` prefixes."""
+    stripped = _REPLY_PREFIX.sub("", original).strip()
+    return f"Re: {stripped}" if stripped else "Re: Ihre Anfrage / your request"
+
+
+def greeting_name(display_name: str) -> str:
+    """A display name fit for a greeting: ``Fischer, Jürgen`` → ``Jürgen Fischer``."""
+    name = display_name.strip().strip('"').strip()
+    if "@" in name or not name:
+        return ""
+    if name.count(",") == 1:
+        last, first = (part.strip() for part in name.split(","))
+        name = f"{first} {last}".strip()
+    return name
+
+
+def _section(decision: Decision) -> dict[str, object]:
+    action = decision.action
+    facts = decision.facts
+    request = decision.request
+    return {
+        "outcome": decision.outcome,
+        "primary": request.primary,
+        "team_member": request.team_member,
+        "plan": action.plan if action else facts.get("plan"),
+        "paid_until": action.paid_until.isoformat() if action and action.paid_until else None,
+        "seats": facts.get("seats"),
+        "used": facts.get("used"),
+        "missing": facts.get("missing"),
+        "filled": "records" in (request.primary_from, request.team_member_from),
+    }
+
+
+def render_draft(
+    *,
+    decisions: list[Decision],
+    intent: str,
+    language: str,
+    customer_name: str,
+    to: str,
+    subject: str,
+    message_id: str | None,
+    references: tuple[str, ...],
+    support_name: str,
+    support_address: str,
+    templates_path: str = "",
+) -> DraftText:
+    sections = [_section(d) for d in decisions]
+    body = (
+        template_environment(templates_path)
+        .get_template(f"{language}/reply.txt.j2")
+        .render(
+            lang=language,
+            intent=intent,
+            customer_name=greeting_name(customer_name),
+            support_name=support_name,
+            support_address=support_address,
+            several=len(sections) > 1,
+            sections=sections,
+        )
+    )
+    refs = [*references, message_id] if message_id else list(references)
+    return DraftText(
+        to=to,
+        subject=reply_subject(subject),
+        body=re.sub(r"\n{3,}", "\n\n", body).strip() + "\n",
+        in_reply_to=message_id,
+        references=" ".join(dict.fromkeys(refs)) or None,
+    )

@@ -1,0 +1,210 @@
+"""Which accounts a request names: addresses in the customer's own text and their roles.
+
+Each address takes the role of the cue word closest to it (``rules/roles.toml``):
+a cue before the address, in the same paragraph, or one just after it in the
+same sentence. Without a cue, the sender's own address is the primary and any
+other address is a team member. For ``reactivate`` only, a missing address is
+filled in from the account records when they make it unambiguous.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+
+from mailbot.accounts import AccountBook
+from mailbot.triage.rules import Rules
+
+_ADDRESS = re.compile(r"[a-z0-9][a-z0-9._%+'-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)+", re.I)
+# "name (at) domain (dot) com", "name [at] domain.com", "name(ät)domain[punkt]de"
+_AT = r"\s*[\(\[\{<]\s*(?:at|ät|@)\s*[\)\]\}>]\s*"
+_DOT = r"(?:\s*[\(\[\{<]\s*(?:dot|punkt|\.)\s*[\)\]\}>]\s*|\.)"
+_OBFUSCATED = re.compile(
+    rf"([a-z0-9][a-z0-9._%+-]*){_AT}([a-z0-9-]+(?:{_DOT}[a-z0-9-]+)+)", re.I
+)
+_DOT_TOKEN = re.compile(_DOT, re.I)
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_SENTENCE_END = re.compile(r"[.!?](\s|$)|\n")
+_BEFORE_CHARS = 120
+_AFTER_CHARS = 40
+# Header lines of a forwarded mail ("Subject: Team member account") carry no role cue.
+_HEADER_LINE = re.compile(r"^[ \t>]*\*?(Subject|Betreff|Date|Datum|Sent|Gesendet)\s*:.*$", re.I | re.M)
+# Between an address and a cue after it, only words that make the cue about that
+# address: "anna@x (Hauptkonto)", "anna@x als Teammitglied", "x@y is our main account".
+# "link x@y to my account" is a cue about another account.
+_AFTER_GAP = re.compile(
+    r"^[\s,;:()\[\]\-–—=]*(?:(?:as|als|is|ist|the|a|an|our|my|unser\w*|mein\w*|der|die|das|"
+    r"ein\w*|for|für|account|konto)[\s,;:()\-–—]+)*$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One (primary, team member) pair the customer asks about."""
+
+    primary: str | None
+    team_member: str | None
+    primary_from: str = "text"  # text | sender | records | none
+    team_member_from: str = "text"  # text | sender | records | none
+
+
+@dataclass(frozen=True)
+class FoundAddress:
+    address: str
+    start: int
+    end: int
+    role: str  # primary | team_member | unrelated | unknown
+    cue: str | None = None
+
+
+def normalize_address(value: str) -> str:
+    return value.strip().strip(".,;:!?'\"()[]{}<>").lower()
+
+
+def find_addresses(text: str) -> list[tuple[str, int, int]]:
+    """Every address in text with its span: plain, mailto (already text) and obfuscated forms."""
+    found: dict[int, tuple[str, int, int]] = {}
+    for match in _OBFUSCATED.finditer(text):
+        domain = _DOT_TOKEN.sub(".", match.group(2))
+        found[match.start()] = (f"{match.group(1)}@{domain}".lower(), match.start(), match.end())
+    for match in _ADDRESS.finditer(text):
+        if any(s <= match.start() < e for _a, s, e in found.values()):
+            continue
+        address = normalize_address(match.group(0))
+        if "@" in address:
+            found[match.start()] = (address, match.start(), match.end())
+    return [found[k] for k in sorted(found)]
+
+
+def _closest_cue(text: str, rules: Rules) -> tuple[str, str, int] | None:
+    """(role, cue, distance) of the cue closest to the end of text."""
+    best: tuple[str, str, int] | None = None
+    for role, pattern in (
+        ("primary", rules.primary_cues),
+        ("team_member", rules.team_cues),
+        ("unrelated", rules.not_account_cues),
+    ):
+        for match in pattern.finditer(text):
+            distance = len(text) - match.end()
+            if best is None or distance < best[2]:
+                best = (role, match.group(0), distance)
+    return best
+
+
+def _first_cue(text: str, rules: Rules) -> tuple[str, str, int] | None:
+    best: tuple[str, str, int] | None = None
+    for role, pattern in (
+        ("primary", rules.primary_cues),
+        ("team_member", rules.team_cues),
+        ("unrelated", rules.not_account_cues),
+    ):
+        match = pattern.search(text)
+        if match and (best is None or match.start() < best[2]):
+            best = (role, match.group(0), match.start())
+    return best
+
+
+def assign_roles(text: str, addresses: list[tuple[str, int, int]], rules: Rules) -> list[FoundAddress]:
+    text = _HEADER_LINE.sub(lambda m: " " * len(m.group(0)), text)
+    out: list[FoundAddress] = []
+    for index, (address, start, end) in enumerate(addresses):
+        lower = addresses[index - 1][2] if index else 0
+        paragraph_start = max((m.end() for m in _PARAGRAPH.finditer(text, 0, start)), default=0)
+        before = text[max(lower, paragraph_start, start - _BEFORE_CHARS) : start]
+        upper = addresses[index + 1][1] if index + 1 < len(addresses) else len(text)
+        after = text[end : min(upper, end + _AFTER_CHARS)]
+        stop = _SENTENCE_END.search(after)
+        if stop:
+            after = after[: stop.start()]
+        cue_before = _closest_cue(before, rules)
+        cue_after = _first_cue(after, rules)
+        if cue_after and not _AFTER_GAP.match(after[: cue_after[2]]):
+            cue_after = None
+        chosen = cue_before
+        # A cue right after ("anna@x als Teammitglied") beats a distant one before.
+        if cue_after and (chosen is None or cue_after[2] * 2 < chosen[2]):
+            chosen = cue_after
+        if chosen:
+            out.append(FoundAddress(address, start, end, chosen[0], chosen[1]))
+        else:
+            out.append(FoundAddress(address, start, end, "unknown"))
+    return out
+
+
+def extract_requests(
+    own_text: str, *, sender: str | None, rules: Rules, own_addresses: Collection[str]
+) -> tuple[list[Request], list[FoundAddress]]:
+    """The (primary, team member) pairs the customer's own text asks about.
+
+    Returns the requests and every address found with its role, for the agent.
+    """
+    found = [
+        f
+        for f in assign_roles(own_text, find_addresses(own_text), rules)
+        if f.address not in own_addresses
+    ]
+    roles: dict[str, str] = {}
+    for item in found:
+        # The first clear cue for an address wins; a later mention may clarify an unknown one.
+        if roles.get(item.address, "unknown") == "unknown":
+            roles[item.address] = item.role
+    primaries = [a for a, r in roles.items() if r == "primary"]
+    team = [a for a, r in roles.items() if r == "team_member"]
+    for address, role in roles.items():
+        if role != "unknown":
+            continue
+        if address == sender and not primaries:
+            primaries.append(address)
+        elif address != sender:
+            team.append(address)
+    sender_is_team_member = bool(sender) and (
+        sender in team or bool(rules.sender_is_team_member.search(own_text))
+    )
+    if primaries:
+        primary, primary_from = primaries[0], "text"
+        # Extra "primary" addresses that are not the sender are more team members.
+        team.extend(a for a in primaries[1:] if a != sender and a not in team)
+    elif sender and not sender_is_team_member:
+        primary, primary_from = sender, "sender"
+    else:
+        primary, primary_from = None, "none"
+    if not team and sender_is_team_member and sender != primary:
+        team, team_from = [sender], "sender"
+    else:
+        team_from = "text"
+    if sender_is_team_member and primary == sender:
+        team = [t for t in team if t != sender]
+    requests = [Request(primary, t, primary_from, team_from) for t in team]
+    if not requests:
+        requests = [Request(primary, None, primary_from, "none")]
+    return requests, found
+
+
+def fill_from_records(request: Request, *, accounts: AccountBook, sender: str | None) -> Request:
+    """Complete a reactivate request from the records where they leave one answer.
+
+    Link requests are never completed from records.
+    """
+    if request.team_member is None and request.primary_from == "sender" and sender:
+        # Nobody was named and the sender's own account is a linked team member:
+        # the records show the writer is the team member.
+        own = accounts.by_email(sender)
+        if own is not None and own.primary_account_id is not None:
+            primary = accounts.by_id(own.primary_account_id)
+            if primary is not None:
+                return Request(primary.email, sender, "records", "sender")
+    if request.team_member is None and request.primary is not None:
+        primary = accounts.by_email(request.primary)
+        if primary is not None:
+            members = accounts.linked_members(primary.account_id)
+            if len(members) == 1:
+                return replace(request, team_member=members[0].email, team_member_from="records")
+    if request.primary is None and request.team_member is not None:
+        member = accounts.by_email(request.team_member)
+        if member is not None and member.primary_account_id is not None:
+            primary = accounts.by_id(member.primary_account_id)
+            if primary is not None:
+                return replace(request, primary=primary.email, primary_from="records")
+    return request

@@ -1,0 +1,204 @@
+"""One mail through the pure core: parse → classify → extract → match → decide → draft.
+
+``mailbot triage`` (the dry run), the poller and the tests all run this very
+function. It never raises for bad mail: whatever goes wrong becomes a
+``needs_human`` result with the reason, so one poison message never blocks a poll.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from mailbot.accounts import AccountBook
+from mailbot.config import Plan, Settings
+from mailbot.mail.parse import DEFAULT_MAX_BYTES, Mail, parse_mail
+from mailbot.mail.quotes import OwnText, strip_quoted_history
+from mailbot.mail.sender_auth import verify_sender
+from mailbot.triage.classify import classify_intent, machine_mail_reason
+from mailbot.triage.decide import Decision, decide_requests
+from mailbot.triage.draft import DraftText, render_draft
+from mailbot.triage.extract import FoundAddress, extract_requests, fill_from_records
+from mailbot.triage.language import detect_language
+from mailbot.triage.rules import Rules, load_rules
+
+
+@dataclass(frozen=True)
+class TriageContext:
+    """Everything triage needs besides the mail: passed explicitly, no globals."""
+
+    accounts: AccountBook
+    plans: Mapping[str, Plan]
+    today: date
+    rules: Rules
+    support_address: str
+    support_name: str
+    own_addresses: frozenset[str]
+    trusted_authserv_ids: tuple[str, ...] = ()
+    max_bytes: int = DEFAULT_MAX_BYTES
+    templates_path: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, accounts: AccountBook, today: date) -> TriageContext:
+        return cls(
+            accounts=accounts,
+            plans=settings.plans,
+            today=today,
+            rules=load_rules(settings.triage.rules_path),
+            support_address=settings.support.address,
+            support_name=settings.support.name,
+            own_addresses=settings.support_addresses(),
+            trusted_authserv_ids=settings.sender_auth.trusted_authserv_ids,
+            max_bytes=settings.triage.max_message_bytes,
+            templates_path=settings.triage.templates_path,
+        )
+
+
+@dataclass
+class TriageResult:
+    dedup_key: str
+    message_id: str | None
+    sender: str | None
+    subject: str
+    date: str | None
+    intent: str
+    language: str | None
+    status: str  # triaged | needs_human | ignored
+    sender_verified: str
+    reason: str  # why this intent (or why a human must look)
+    requests: list[Decision] = field(default_factory=list)
+    draft: DraftText | None = None
+    error: str | None = None
+    own_text: str = ""
+    quoted_text: str = ""
+    quote_uncertain: bool = False
+    addresses: list[FoundAddress] = field(default_factory=list)
+    defects: tuple[str, ...] = ()
+
+    @property
+    def outcome(self) -> str:
+        if self.status == "ignored":
+            return "ignored"
+        if not self.requests:
+            return "needs_human"
+        return self.requests[0].outcome
+
+    def to_json(self, file: str | None = None) -> dict[str, Any]:
+        """The SPEC's triage JSON object (plus ``error`` when the mail needs a human)."""
+        obj: dict[str, Any] = {}
+        if file is not None:
+            obj["file"] = file
+        obj.update(
+            message_id=self.message_id,
+            intent=self.intent,
+            language=self.language,
+            sender=self.sender,
+            sender_verified=self.sender_verified,
+            requests=[
+                {
+                    "primary": d.request.primary,
+                    "team_member": d.request.team_member,
+                    "outcome": d.outcome,
+                    "rule": d.rule,
+                    "reason": d.reason,
+                    "action": d.action.as_dict() if d.action else None,
+                }
+                for d in self.requests
+            ],
+            draft=(
+                {
+                    "to": self.draft.to,
+                    "subject": self.draft.subject,
+                    "body": self.draft.body,
+                    "in_reply_to": self.draft.in_reply_to,
+                    "references": self.draft.references,
+                }
+                if self.draft
+                else None
+            ),
+        )
+        obj["status"] = self.status
+        obj["reason"] = self.reason
+        if self.error:
+            obj["error"] = self.error
+        if self.quote_uncertain:
+            obj["quote_uncertain"] = True
+        return obj
+
+
+def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
+    """Decide and draft for a parsed mail."""
+    base = dict(
+        dedup_key=mail.dedup_key,
+        message_id=mail.message_id,
+        sender=mail.sender,
+        subject=mail.subject,
+        date=mail.date,
+        defects=mail.defects,
+    )
+    auto = machine_mail_reason(mail, ctx.rules)
+    if auto:
+        return TriageResult(**base, intent="auto", language=None, status="ignored",
+                            sender_verified="unknown", reason=auto)
+    verified = verify_sender(
+        auth_headers=mail.header_all("authentication-results"),
+        sender=mail.sender,
+        trusted_ids=ctx.trusted_authserv_ids,
+    )
+    if mail.unreadable or not mail.sender:
+        why = mail.unreadable or next((d for d in mail.defects if "From" in d), "no sender")
+        return TriageResult(**base, intent="other", language=None, status="needs_human",
+                            sender_verified=verified, reason=why, error=why)
+    split: OwnText = strip_quoted_history(mail.text, subject=mail.subject)
+    language = detect_language(f"{mail.subject}\n{split.own}")
+    intent, reason = classify_intent(own_text=split.own, subject=mail.subject, rules=ctx.rules)
+    common = dict(**base, language=language, sender_verified=verified, own_text=split.own,
+                  quoted_text=split.quoted, quote_uncertain=split.uncertain)
+    if intent == "other":
+        return TriageResult(**common, intent=intent, status="needs_human", reason=reason)
+    requests, found = extract_requests(
+        split.own, sender=mail.sender, rules=ctx.rules, own_addresses=ctx.own_addresses
+    )
+    if intent == "reactivate":
+        requests = [fill_from_records(r, accounts=ctx.accounts, sender=mail.sender) for r in requests]
+    decisions: list[Decision] = decide_requests(
+        requests, intent=intent, sender=mail.sender, sender_verified=verified,
+        accounts=ctx.accounts, plans=ctx.plans, today=ctx.today,
+    )
+    draft = render_draft(
+        decisions=decisions,
+        intent=intent,
+        language=language,
+        customer_name=mail.sender_name,
+        to=mail.reply_to or mail.sender,
+        subject=mail.subject,
+        message_id=mail.message_id,
+        references=mail.references,
+        support_name=ctx.support_name,
+        support_address=ctx.support_address,
+        templates_path=ctx.templates_path,
+    )
+    return TriageResult(**common, intent=intent, status="triaged", reason=reason,
+                        requests=decisions, draft=draft, addresses=found)
+
+
+def triage_message(raw: bytes, ctx: TriageContext) -> TriageResult:
+    """Raw bytes in, a result out; bad input becomes ``needs_human`` with the error."""
+    mail: Mail | None = None
+    try:
+        mail = parse_mail(raw, max_bytes=ctx.max_bytes)
+        return triage_mail(mail, ctx)
+    except Exception as exc:  # a bug or an odd mail must not stop the run
+        why = f"triage failed: {exc.__class__.__name__}: {exc}"[:500]
+        if mail is None:
+            mail = parse_mail(b"", max_bytes=ctx.max_bytes)
+            mail = replace(mail, raw_sha256=hashlib.sha256(raw).hexdigest())
+        return TriageResult(
+            dedup_key=mail.dedup_key, message_id=mail.message_id, sender=mail.sender,
+            subject=mail.subject, date=mail.date, intent="other", language=None,
+            status="needs_human", sender_verified="unknown", reason=why, error=why,
+            defects=mail.defects,
+        )

@@ -1,0 +1,93 @@
+"""Load the operator-editable rules (``rules/*.toml``) into compiled patterns.
+
+The bundled rules live in the top-level ``rules/`` folder of a checkout and in
+``mailbot/rules`` of an installed wheel; ``triage.rules_path`` may point at an
+operator's own copy.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from mailbot.errors import ConfigError
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def bundled_dir(name: str) -> Path:
+    """``mailbot/<name>`` in an installed wheel, else ``<checkout>/<name>``."""
+    installed = PACKAGE_DIR / name
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / name
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    name: str
+    pattern: re.Pattern[str] | None  # None: present at all
+
+
+@dataclass(frozen=True)
+class Rules:
+    reactivate: re.Pattern[str]
+    link: re.Pattern[str]
+    negation: re.Pattern[str]
+    negation_window: int
+    account_context: re.Pattern[str]
+    primary_cues: re.Pattern[str]
+    team_cues: re.Pattern[str]
+    not_account_cues: re.Pattern[str]
+    sender_is_team_member: re.Pattern[str]
+    auto_headers: tuple[HeaderRule, ...]
+    auto_sender_local_parts: frozenset[str]
+
+
+def _union(file: Path, table: dict, key: str) -> re.Pattern[str]:
+    section = table.get(key)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{file}: missing table [{key}]")
+    phrases = [p for lang in ("de", "en") for p in section.get(lang, [])]
+    if not phrases or not all(isinstance(p, str) for p in phrases):
+        raise ConfigError(f"{file}: [{key}] needs de/en lists of phrases")
+    for phrase in phrases:
+        try:
+            re.compile(phrase)
+        except re.error as exc:
+            raise ConfigError(f"{file}: [{key}] phrase {phrase!r} is not a valid pattern: {exc}") from None
+    return re.compile("|".join(f"(?:{p})" for p in phrases), re.I)
+
+
+def _read(file: Path) -> dict:
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"rules file {file} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"rules file {file} is not valid TOML: {exc}") from None
+
+
+@cache
+def load_rules(folder: str = "") -> Rules:
+    base = Path(folder) if folder else bundled_dir("rules")
+    intents_file, roles_file, auto_file = base / "intents.toml", base / "roles.toml", base / "auto.toml"
+    intents, roles, auto = _read(intents_file), _read(roles_file), _read(auto_file)
+    headers = []
+    for rule in auto.get("headers", []):
+        pattern = rule.get("pattern", "")
+        headers.append(HeaderRule(rule["name"].lower(), re.compile(pattern, re.I) if pattern else None))
+    return Rules(
+        reactivate=_union(intents_file, intents, "reactivate"),
+        link=_union(intents_file, intents, "link"),
+        negation=_union(intents_file, intents, "negation"),
+        negation_window=int(intents.get("negation", {}).get("window_words", 3)),
+        account_context=_union(intents_file, intents, "account_context"),
+        primary_cues=_union(roles_file, roles, "primary"),
+        team_cues=_union(roles_file, roles, "team_member"),
+        not_account_cues=_union(roles_file, roles, "not_an_account"),
+        sender_is_team_member=_union(roles_file, roles, "sender_is_team_member"),
+        auto_headers=tuple(headers),
+        auto_sender_local_parts=frozenset(p.lower() for p in auto.get("sender_local_parts", [])),
+    )

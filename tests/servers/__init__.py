@@ -1,0 +1,1 @@
+"""Real servers for integration tests and benchmarks (no mocks): see dovecot.py."""
