@@ -32,7 +32,10 @@ def lock_key(name: str) -> int:
 
 @contextmanager
 def mailbox_lock(engine: Engine, name: str, *, wait_seconds: float = 0.0) -> Iterator[bool]:
-    """Hold the poll lock for mailbox ``name``; yields False if it stayed taken for ``wait_seconds``."""
+    """Hold the poll lock for mailbox ``name``.
+
+    Yields False when another holder kept it for ``wait_seconds``: the caller skips.
+    """
     if engine.dialect.name == "postgresql":
         with _advisory_lock(engine, lock_key(name), wait_seconds) as held:
             yield held

@@ -24,7 +24,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from typing import Any
@@ -38,7 +38,7 @@ from mailbot.config import Settings
 from mailbot.db import new_session
 from mailbot.locks import mailbox_lock
 from mailbot.mail.sources import FetchedMessage, MailSource, make_source
-from mailbot.models import Draft, InboundMessage, MailboxState, utcnow
+from mailbot.models import Draft, InboundMessage, MailboxState
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,11 @@ def quick_dedup_key(raw: bytes) -> str:
         if match:
             return match.group(0).decode("utf-8", "replace")
     return f"sha256:{hashlib.sha256(raw).hexdigest()}"
+
+
+def _now() -> datetime:
+    # Aware: SQLModel's datetime columns refuse naive values (models.utcnow() is naive).
+    return datetime.now(UTC)
 
 
 def _clean(value: str | None) -> str | None:
@@ -160,7 +165,9 @@ class _Cycle:
         self._sleep()
         if keys:
             self.session.execute(
-                update(InboundMessage).where(col(InboundMessage.dedup_key).in_(keys)).values(marked=True)
+                update(InboundMessage)
+                .where(col(InboundMessage.dedup_key).in_(keys))
+                .values(marked=True)
             )
         box.last_uid = max(box.last_uid, *uids)
         self.session.add(box)
@@ -186,7 +193,9 @@ class _Cycle:
         except Exception as exc:  # triage promises not to raise; a bug must not stop the poll
             log.exception("triage failed on UID %s", message.uid)
             self.summary.errors += 1
-            return self._store_failure(message, quick, f"triage failed: {exc.__class__.__name__}: {exc}")
+            return self._store_failure(
+                message, quick, f"triage failed: {exc.__class__.__name__}: {exc}"
+            )
         key = result.dedup_key
         if key in known:
             self.summary.already_stored += 1
@@ -247,6 +256,7 @@ class _Cycle:
             error=_clean(error),
             result=as_json,
             raw=message.raw,
+            received_at=_now(),
         )
         if draft_of is None:
             return record, None
@@ -264,6 +274,7 @@ class _Cycle:
             in_reply_to=_clean(draft_of.in_reply_to),
             references=_clean(draft_of.references),
             requests=as_json.get("requests", []),
+            created_at=_now(),
         )
         return record, draft
 
@@ -279,6 +290,7 @@ class _Cycle:
             error=_clean(error),
             result={},
             raw=message.raw,
+            received_at=_now(),
         )
         try:
             with self.session.begin_nested():
@@ -295,7 +307,9 @@ class _Cycle:
 
 
 def _folder_state_row(session: Session, mailbox: str, folder: str) -> MailboxState:
-    query = select(MailboxState).where(MailboxState.mailbox == mailbox, MailboxState.folder == folder)
+    query = select(MailboxState).where(
+        MailboxState.mailbox == mailbox, MailboxState.folder == folder
+    )
     box = session.exec(query).first()
     if box is not None:
         return box
@@ -343,7 +357,10 @@ def poll_once(
                     log.warning(
                         "%s %s: UIDVALIDITY changed from %s to %s; re-reading the folder "
                         "(stored mail is not duplicated)",
-                        source.name, folder, box.uidvalidity, state.uidvalidity,
+                        source.name,
+                        folder,
+                        box.uidvalidity,
+                        state.uidvalidity,
                     )
                     summary.resynced = True
                 box.uidvalidity, box.last_uid = state.uidvalidity, 0
@@ -359,14 +376,18 @@ def poll_once(
                     settings, accounts=DbAccountBook(session), today=today or date.today()
                 )
                 cycle = _Cycle(
-                    settings=settings, session=session, source=source, summary=summary,
-                    triage=triage or triage_message, context=context, pause=pause_seconds,
+                    settings=settings,
+                    session=session,
+                    source=source,
+                    summary=summary,
+                    triage=triage or triage_message,
+                    context=context,
+                    pause=pause_seconds,
                 )
                 for batch in _chunks(uids, settings.mailbox.batch_size):
                     cycle.run_batch(box, batch)
-            box.last_success_at = utcnow()
+            box.last_success_at = _now()
             session.add(box)
             session.commit()
     summary.seconds = time.monotonic() - started
     return summary
-

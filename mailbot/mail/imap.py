@@ -8,6 +8,7 @@ server but never the password or token.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 import os
@@ -167,10 +168,8 @@ class ImapSource(MailSource):
         try:
             client.logout()
         except SERVER_ERRORS:
-            try:
+            with contextlib.suppress(SERVER_ERRORS):
                 client.shutdown()
-            except SERVER_ERRORS:
-                pass
 
     def _call(self, what: str, operation: Callable[[IMAPClient], T]) -> T:
         if self._client is None:

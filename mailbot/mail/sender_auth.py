@@ -32,6 +32,8 @@ def parse_authentication_results(value: str) -> tuple[str, list[AuthResult]]:
         text = _COMMENT.sub(" ", text)
     parts = [p.strip() for p in text.split(";")]
     authserv = parts[0].split()[0].lower() if parts and parts[0].split() else ""
+    if "=" in authserv:  # Office 365 omits the authserv-id: the first part is a result
+        authserv, parts = "", ["", *parts]
     results = []
     for part in parts[1:]:
         match = _METHOD.match(part)

@@ -2,12 +2,16 @@
 
 Failures are sorted by what the caller should do next:
 
-* ``SmtpUnavailable`` — we could not connect, start TLS, greet or log in. The
-  message was never offered, so the caller should not count it as an attempt and
-  should stop the run: every other message would fail the same way.
+* ``SmtpUnavailable`` — we could not connect, start TLS, greet or log in, or
+  the server refused our own sender address (``530 Must issue a STARTTLS command
+  first``, ``530 Authentication required``, a From the relay does not allow).
+  The message was never offered, so the caller should not count it as an attempt
+  and should stop the run: every other message would fail the same way, and an
+  operator's fix, not a new approval, is what brings them through.
 * ``SmtpDeferred`` — 4xx to MAIL/RCPT/DATA, or the connection dropped or timed
   out during the transaction: try this message again later.
-* ``SmtpRejected`` — 5xx to MAIL/RCPT/DATA: retrying would not help.
+* ``SmtpRejected`` — 5xx to RCPT or DATA (or a message size the server refuses
+  at MAIL): retrying would not help.
 
 Error texts carry the server's own words (agents read them), never the password:
 a server that echoes credentials back is redacted.
@@ -46,11 +50,14 @@ class SmtpUnavailable(TemporaryDeliveryError):
 
 
 class SmtpRejected(PermanentDeliveryError):
-    """The server answered 5xx to MAIL FROM, RCPT TO or DATA."""
+    """The server answered 5xx to RCPT TO or DATA, or cannot take this message at all."""
 
-    def __init__(self, message: str, *, code: int) -> None:
+    def __init__(self, message: str, *, code: int | None) -> None:
         super().__init__(message)
         self.code = code
+
+
+MESSAGE_TOO_BIG = 552  # at MAIL FROM SIZE=: about this message, not about us
 
 
 def _redact(text: str, settings: SmtpSettings) -> str:
@@ -91,6 +98,8 @@ async def _connect(client: aiosmtplib.SMTP, settings: SmtpSettings) -> None:
     try:
         await client.connect()
     except (aiosmtplib.SMTPException, OSError) as exc:
+        if client.is_connected:
+            client.close()
         where = f"{settings.host}:{settings.effective_port()}"
         raise SmtpUnavailable(
             _redact(f"cannot use SMTP server {where}: {_describe(exc)}", settings),
@@ -120,6 +129,15 @@ async def send_smtp(message: EmailMessage, *, settings: SmtpSettings) -> str:
     await _connect(client, settings)
     try:
         refused, reply = await client.sendmail(sender, recipients, data)
+    except aiosmtplib.SMTPSenderRefused as exc:
+        text = _redact(_describe(exc), settings)
+        if exc.code == MESSAGE_TOO_BIG:
+            raise SmtpRejected(text, code=exc.code) from None
+        text = f"server refused our sender {sender}: {text}"
+        raise SmtpUnavailable(text, code=exc.code) from None
+    except aiosmtplib.SMTPNotSupported as exc:
+        # Only SMTPUTF8 gets here: this recipient needs it and the server lacks it.
+        raise SmtpRejected(_redact(_describe(exc), settings), code=None) from None
     except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
         code = _code(exc)
         text = _redact(_describe(exc), settings)

@@ -179,7 +179,9 @@ class MaildirSource(MailSource):
             try:
                 size = path.stat().st_size
                 with path.open("rb") as handle:
-                    raw = handle.read(max_bytes) if max_bytes and size > max_bytes else handle.read()
+                    raw = (
+                        handle.read(max_bytes) if max_bytes and size > max_bytes else handle.read()
+                    )
             except FileNotFoundError:
                 continue  # removed by someone else since the scan
             yield FetchedMessage(uid=uid, raw=raw, size=size, truncated=len(raw) < size)
@@ -247,7 +249,9 @@ class MaildirSource(MailSource):
                 state.next_uid += 1
             if changed:
                 kept = {key: uid for key, uid in state.uid_of.items() if key in on_disk}
-                body = "".join(f"{uid} {key}\n" for key, uid in sorted(kept.items(), key=lambda kv: kv[1]))
+                body = "".join(
+                    f"{uid} {key}\n" for key, uid in sorted(kept.items(), key=lambda kv: kv[1])
+                )
                 tmp = directory / f".{UIDLIST}.tmp"
                 tmp.write_text(f"V{state.uidvalidity} N{state.next_uid}\n{body}", encoding="utf-8")
                 os.replace(tmp, path)

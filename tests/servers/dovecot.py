@@ -60,9 +60,22 @@ def make_self_signed_cert(directory: Path) -> tuple[Path, Path]:
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout", str(key), "-out", str(cert),
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
         ],
         check=True,
         capture_output=True,
@@ -167,7 +180,11 @@ service imap-login {{
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                err = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
+                err = (
+                    self._process.stderr.read().decode(errors="replace")
+                    if self._process.stderr
+                    else ""
+                )
                 raise RuntimeError(f"dovecot exited at start: {err}{self.log_text()}")
             try:
                 with socket.create_connection((HOST, self.port), timeout=1) as sock:
@@ -203,6 +220,12 @@ service imap-login {{
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def add_user(self, name: str, password: str) -> None:
+        """Add a login; Dovecot re-reads the passwd-file when it changes."""
+        self.users[name] = password
+        with (self.root / "users").open("a") as handle:
+            handle.write(f"{name}:{{PLAIN}}{password}::::::\n")
 
     # -- mail -------------------------------------------------------------
 

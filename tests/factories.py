@@ -1,0 +1,101 @@
+"""Small builders shared by the tests: accounts, plans, a triage context, the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from mailbot.accounts import MemoryAccountBook
+from mailbot.config import Plan
+from mailbot.models import Account
+from mailbot.triage.pipeline import TriageContext
+from mailbot.triage.rules import load_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = date(2026, 6, 15)
+
+PLANS: dict[str, Plan] = {
+    "basic": Plan("basic", team_seats=0),
+    "solo": Plan("solo", team_seats=1),
+    "pro": Plan("pro", team_seats=2),
+    "agency": Plan("agency", team_seats=10, agency=True),
+}
+
+PLANS_TOML = """
+[plans.basic]
+team_seats = 0
+[plans.pro]
+team_seats = 2
+[plans.agency]
+team_seats = 10
+agency = true
+"""
+
+
+def account(
+    account_id: int,
+    email: str,
+    *,
+    plan: str = "pro",
+    status: str = "active",
+    paid_until: date | None = date(2027, 1, 31),
+    primary: int | None = None,
+) -> Account:
+    return Account(
+        account_id=account_id,
+        email=email,
+        plan=plan,
+        status=status,
+        paid_until=paid_until,
+        primary_account_id=primary,
+    )
+
+
+def book(*accounts: Account) -> MemoryAccountBook:
+    return MemoryAccountBook(list(accounts))
+
+
+def triage_context(accounts: MemoryAccountBook | None = None, **overrides) -> TriageContext:
+    values = dict(
+        accounts=accounts if accounts is not None else book(),
+        plans=PLANS,
+        today=TODAY,
+        rules=load_rules(),
+        support_address="support@example.com",
+        support_name="Support",
+        own_addresses=frozenset({"support@example.com"}),
+    )
+    values.update(overrides)
+    return TriageContext(**values)
+
+
+def write_config(directory: Path, *, url: str, extra: str = "") -> Path:
+    """A config file with a database URL and the SPEC's plans."""
+    path = directory / "mailbot.toml"
+    path.write_text(
+        f'[database]\nurl = "{url}"\n\n[support]\naddress = "support@example.com"\n'
+        f"{PLANS_TOML}\n{extra}",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``mailbot ARGS`` as an operator runs it: ``main()`` in a fresh interpreter."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MAILBOT_")}
+    clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), clean.get("PYTHONPATH")]))
+    clean["COLUMNS"] = "80"  # a narrow terminal: one-line errors must not be wrapped
+    clean.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-c", "from mailbot.cli import main; main()", *args],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

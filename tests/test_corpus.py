@@ -1,0 +1,103 @@
+"""Labelled mails through the real CLI: `accounts import` then `triage --json`.
+
+Two corpora: the shared sample corpus (when ../shared/corpus is beside the
+checkout) and our own mails in tests/data, which cover every rule and client
+format the shared one does not.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from mailbot_cli import REPO, SHARED_CORPUS, json_lines, run_mailbot
+
+OWN_DATA = REPO / "tests" / "data"
+
+
+def _expected(folder: Path) -> dict[str, dict]:
+    lines = (folder / "expected.jsonl").read_text(encoding="utf-8").splitlines()
+    return {row["file"]: row for row in map(json.loads, filter(None, lines))}
+
+
+def _triples(requests: list[dict]) -> Counter:
+    return Counter((r["primary"], r["team_member"], r["outcome"]) for r in requests)
+
+
+def _run_corpus(folder: Path, mails: Path, tmp_path: Path) -> tuple[dict, dict]:
+    config = tmp_path / "config.toml"
+    text = (folder / "config.toml").read_text(encoding="utf-8")
+    config.write_text(text, encoding="utf-8")
+    env = {"MAILBOT_CONFIG": str(config), "MAILBOT_DATABASE_URL": f"sqlite:///{tmp_path}/c.db"}
+    imported = run_mailbot("accounts", "import", folder / "accounts.csv", cwd=tmp_path, env=env)
+    assert imported.returncode == 0, imported.stderr
+    result = run_mailbot("triage", "--json", mails, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    actual = {row["file"]: row for row in json_lines(result.stdout)}
+    return _expected(folder), actual
+
+
+def _mismatches(expected: dict, actual: dict) -> list[str]:
+    problems = []
+    for name, want in expected.items():
+        got = actual.get(name)
+        if got is None:
+            problems.append(f"{name}: no output line")
+            continue
+        if got["intent"] != want["intent"] or _triples(got["requests"]) != _triples(want["requests"]):
+            problems.append(
+                f"{name}: got {got['intent']} {sorted(_triples(got['requests']))}, "
+                f"want {want['intent']} {sorted(_triples(want['requests']))} ({want.get('why', '')})"
+            )
+    return problems
+
+
+@pytest.fixture(scope="module")
+def own_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+    tmp = tmp_path_factory.mktemp("own")
+    return _run_corpus(OWN_DATA, OWN_DATA / "mails", tmp)
+
+
+def test_shared_corpus_gives_expected_intents_pairs_and_outcomes(tmp_path: Path) -> None:
+    if not SHARED_CORPUS.is_dir():
+        pytest.skip(f"the shared corpus is not beside this checkout ({SHARED_CORPUS})")
+    mails = tmp_path / "msgs"
+    shutil.copytree(SHARED_CORPUS / "msgs", mails)  # read-only source; triage never writes anyway
+    expected, actual = _run_corpus(SHARED_CORPUS, mails, tmp_path)
+    assert len(expected) == 30
+    assert _mismatches(expected, actual) == []
+
+
+def test_own_corpus_gives_expected_intents_pairs_and_outcomes(own_results: tuple[dict, dict]) -> None:
+    expected, actual = own_results
+    assert len(expected) >= 40
+    assert _mismatches(expected, actual) == []
+
+
+def test_own_corpus_drafts_exactly_the_person_requests(own_results: tuple[dict, dict]) -> None:
+    _expected_rows, actual = own_results
+    for name, row in actual.items():
+        if row["intent"] in ("link", "reactivate"):
+            assert row["draft"] is not None, name
+            assert row["draft"]["subject"].startswith("Re: "), name
+            assert not row["draft"]["subject"].lower().startswith(("re: re:", "re: aw:")), name
+            assert "{{" not in row["draft"]["body"], name
+        else:
+            assert row["draft"] is None and row["requests"] == [], name
+
+
+def test_own_corpus_covers_every_outcome_of_both_tables(own_results: tuple[dict, dict]) -> None:
+    expected, _actual = own_results
+    seen = {(row["intent"], r["outcome"]) for row in expected.values() for r in row["requests"]}
+    link = {"need_info", "sender_unverified", "primary_not_found", "confirm_from_primary",
+            "agency_plan", "plan_excludes_team_members", "primary_inactive",
+            "team_member_not_registered", "already_linked", "linked_elsewhere", "no_free_seat",
+            "ready_to_link"}
+    reactivate = {"need_info", "sender_unverified", "primary_not_found", "confirm_from_primary",
+                  "agency_plan", "not_linked", "primary_not_renewed", "already_active",
+                  "ready_to_reactivate"}
+    assert {("link", o) for o in link} <= seen
+    assert {("reactivate", o) for o in reactivate} <= seen

@@ -1,0 +1,114 @@
+"""Addresses and roles from the customer's own text (SPEC "Address extraction and roles")."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailbot.triage.extract import Request, extract_requests, find_addresses
+from mailbot.triage.rules import load_rules
+
+RULES = load_rules()
+OWN = frozenset({"support@vendor.example", "noreply@vendor.example"})
+
+
+def pairs(text: str, sender: str = "boss@firma.example") -> list[tuple[str | None, str | None]]:
+    requests, _found = extract_requests(text, sender=sender, rules=RULES, own_addresses=OWN)
+    return [(r.primary, r.team_member) for r in requests]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("lea (at) firma (dot) example", "lea@firma.example"),
+        ("lea [at] firma.example", "lea@firma.example"),
+        ("lea(at)firma(dot)example", "lea@firma.example"),
+        ("lea {at} firma [dot] example", "lea@firma.example"),
+        ("Lea.Meier@Firma.Example.", "lea.meier@firma.example"),
+        ("<lea@firma.example>,", "lea@firma.example"),
+        ('"lea@firma.example"', "lea@firma.example"),
+        ("(lea@firma.example)", "lea@firma.example"),
+        ("lea+va@firma.example", "lea+va@firma.example"),
+        ("l.e.a@gmail.example", "l.e.a@gmail.example"),
+    ],
+)
+def test_address_forms_are_recognised_and_normalised(text: str, address: str) -> None:
+    assert [a for a, _s, _e in find_addresses(f"Bitte {text} verknüpfen")] == [address]
+
+
+def test_sender_is_the_primary_when_none_is_stated() -> None:
+    assert pairs("Please link my assistant va@firma.example.") == [("boss@firma.example", "va@firma.example")]
+
+
+def test_primary_cue_beats_sender_default() -> None:
+    text = "Bitte verknüpfen Sie lea@firma.example mit unserem Hauptkonto chef@firma.example."
+    assert pairs(text, sender="office@firma.example") == [("chef@firma.example", "lea@firma.example")]
+
+
+def test_cue_right_after_the_address_assigns_its_role() -> None:
+    text = "chef@firma.example (Hauptkonto) und lea@firma.example als Teammitglied"
+    assert pairs(text, sender="office@firma.example") == [("chef@firma.example", "lea@firma.example")]
+
+
+def test_link_x_to_my_account_makes_x_the_team_member() -> None:
+    assert pairs("Could you link my VA's account (va@firma.example) to my account?") == [
+        ("boss@firma.example", "va@firma.example")
+    ]
+
+
+def test_several_team_members_become_several_requests_in_written_order() -> None:
+    text = "Please link these team members:\n- a@firma.example\n- b@firma.example\n- c@firma.example\n"
+    assert pairs(text) == [("boss@firma.example", f"{x}@firma.example") for x in "abc"]
+
+
+def test_support_and_own_addresses_are_never_customer_addresses() -> None:
+    text = "I wrote to support@vendor.example and noreply@vendor.example before. Link va@firma.example please."
+    assert pairs(text) == [("boss@firma.example", "va@firma.example")]
+
+
+def test_sender_who_is_clearly_the_team_member_is_the_team_member_de() -> None:
+    text = "Mein Chef hat mich gebeten: bitte verbinden Sie mein Konto mit seinem Hauptkonto chef@firma.example."
+    assert pairs(text, sender="lea@firma.example") == [("chef@firma.example", "lea@firma.example")]
+
+
+def test_sender_who_is_clearly_the_team_member_is_the_team_member_en() -> None:
+    text = "Please link my account to my boss's main account boss@firma.example."
+    assert pairs(text, sender="va@firma.example") == [("boss@firma.example", "va@firma.example")]
+
+
+def test_team_member_sender_without_primary_leaves_primary_missing() -> None:
+    assert pairs("I'm the new assistant, please link me to my boss's account.", sender="va@firma.example") == [
+        (None, "va@firma.example")
+    ]
+
+
+def test_no_address_at_all_gives_one_request_with_missing_team_member() -> None:
+    assert pairs("Please link my new assistant to my account.") == [("boss@firma.example", None)]
+
+
+def test_invoice_address_is_not_an_account() -> None:
+    text = "Please link va@firma.example. Invoices should go to billing@firma.example as before."
+    assert pairs(text) == [("boss@firma.example", "va@firma.example")]
+
+
+def test_address_mentioned_twice_is_one_request() -> None:
+    text = "Please link va@firma.example (team member). Again: va@firma.example"
+    assert pairs(text) == [("boss@firma.example", "va@firma.example")]
+
+
+def test_explicit_team_member_cue_on_sender_makes_sender_team_member() -> None:
+    text = "Team member (me): va@firma.example\nMain account: boss@firma.example"
+    assert pairs(text, sender="va@firma.example") == [("boss@firma.example", "va@firma.example")]
+
+
+def test_forwarded_header_subject_does_not_give_a_role() -> None:
+    text = (
+        "Please link her account.\n\n---------- Forwarded message ---------\n"
+        "From: Jana <jana@firma.example>\nSubject: Team member account\nTo: Boss <boss@firma.example>\n"
+    )
+    assert pairs(text) == [("boss@firma.example", "jana@firma.example")]
+
+
+def test_request_records_where_each_address_came_from() -> None:
+    requests, _ = extract_requests("Please link va@firma.example", sender="boss@firma.example",
+                                   rules=RULES, own_addresses=OWN)
+    assert requests == [Request("boss@firma.example", "va@firma.example", "sender", "text")]
