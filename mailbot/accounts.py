@@ -187,6 +187,11 @@ def upsert_accounts(*, engine: Engine, rows: Iterable[Account]) -> ImportSummary
                 session.add(row)
                 inserted += 1
             else:
+                if existing.email != row.email:
+                    other = find_account(session=session, email=row.email)
+                    if other is not None:  # the address moved to this id (e.g. two swapped)
+                        session.delete(other)
+                        session.flush()
                 for name in CSV_FIELDS[1:]:
                     setattr(existing, name, getattr(row, name))
                 updated += 1

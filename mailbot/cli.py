@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mailbot.config import Settings, load_settings
 from mailbot.errors import MailbotError
@@ -27,7 +28,7 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(drafts_app, name="drafts")
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class State:
@@ -75,13 +76,13 @@ def send_command(ctx: typer.Context) -> None:
         engine = make_engine(settings.database.url)
         summary = deliver_queued(engine=engine, settings=settings)
     except MailbotError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         raise typer.Exit(2) from None
     except SQLAlchemyError as exc:
         # The driver's first line says what is wrong; the full text would repeat
         # SQL and parameters (raw mail bytes) at the operator.
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        err_console.print(f"[bold red]error:[/] database: {reason}", highlight=False, markup=False)
+        err_console.print(f"[bold red]error:[/] database: {escape(reason)}", highlight=False, markup=True)
         raise typer.Exit(2) from None
     # Delivery problems are per reply and already recorded: not an exit status.
     console.print(summary.line(), highlight=False, markup=False)
@@ -91,7 +92,7 @@ def main() -> None:
     try:
         app()
     except MailbotError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         sys.exit(2)
 
 

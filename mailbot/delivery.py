@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, update
@@ -32,7 +32,20 @@ from mailbot.db import new_session
 from mailbot.errors import DraftStateError, PermanentDeliveryError, TemporaryDeliveryError
 from mailbot.mail.reply import build_reply, envelope_recipients, parse_reply, reply_bytes
 from mailbot.mail.smtp import SmtpUnavailable, send_smtp, write_file_outbox
-from mailbot.models import AuditEvent, Draft, OutboxMessage, utcnow
+from mailbot.models import AuditEvent, Draft, OutboxMessage
+
+
+def as_utc(moment: datetime | None = None) -> datetime:
+    """An aware UTC time (now when None); a naive value is taken to be UTC already.
+
+    SQLModel's datetime columns refuse naive values and return aware UTC ones, so
+    every time written here is made aware explicitly (``models.utcnow`` is naive).
+    """
+    if moment is None:
+        return datetime.now(UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 @dataclass
@@ -76,9 +89,12 @@ def queue_reply(
     """
     if draft.id is None:
         raise ValueError("the draft must be stored before its reply is queued")
-    existing = session.exec(select(OutboxMessage).where(OutboxMessage.draft_id == draft.id)).first()
+    existing = session.exec(
+        select(OutboxMessage).where(OutboxMessage.draft_id == draft.id)
+    ).first()
     if existing is not None:
         raise DraftStateError(f"draft {draft.id}: a reply is already queued ({existing.status})")
+    moment = as_utc(now)
     message = build_reply(
         draft_to=draft.to,
         subject=draft.subject,
@@ -88,8 +104,8 @@ def queue_reply(
         references=draft.references,
         support_address=settings.support.address,
         support_name=settings.support.name,
+        date=moment,
     )
-    moment = now or utcnow()
     row = OutboxMessage(
         draft_id=draft.id,
         message_id=str(message["Message-ID"]),
@@ -107,13 +123,13 @@ def deliver_queued(
 ) -> DeliverySummary:
     """Send every queued reply that is due; flag interrupted ones. One run, then return.
 
-    ``now`` (naive UTC) fixes the clock for tests; otherwise the real clock is read
-    at each step. Runs its own event loop per message, so call it from a thread,
+    ``now`` fixes the clock for tests (naive means UTC); otherwise the real clock
+    is read at each step. Runs its own event loop per message, so call it from a thread,
     not from inside a running asyncio loop.
     """
 
     def clock() -> datetime:
-        return now if now is not None else utcnow()
+        return as_utc(now)
 
     summary = DeliverySummary()
     summary.flagged_ids = _flag_interrupted(engine=engine, now=clock())
@@ -362,7 +378,8 @@ def _record_temporary(
         fresh.next_attempt_at = now + timedelta(seconds=delay)
         fresh.last_error = str(error)
         session.add(fresh)
-        detail = {"error": str(error), "code": _code(error), "retry_at": fresh.next_attempt_at}
+        retry_at = fresh.next_attempt_at.isoformat()
+        detail = {"error": str(error), "code": _code(error), "retry_at": retry_at}
         session.add(_audit(fresh, "delivery_retry", now, **detail))
         session.commit()
         return False

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from servers.dovecot import DovecotServer
+from servers.smtp import (
+    SMTP_PASSWORD,
+    SMTP_USER,
+    DroppingHandler,
+    FlakyHandler,
+    RecordingHandler,
+    RejectingHandler,
+    SmtpServer,
+)
 
 # -- mailbox ingestion: Dovecot and the databases ------------------------------------
 
@@ -28,9 +38,7 @@ def dovecot() -> Iterator[DovecotServer]:
 @pytest.fixture
 def imap_user(dovecot: DovecotServer) -> str:
     """A fresh Dovecot login with an empty INBOX, so tests never see each other's mail."""
-    name = f"u{uuid.uuid4().hex[:12]}"
-    dovecot.add_user(name, f"pw-{name}")
-    return name
+    return dovecot.new_user()
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +73,64 @@ def storage_url(request: pytest.FixtureRequest, tmp_path) -> str:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def db_engine(storage_url: str) -> Iterator[Any]:
+    """An engine on ``storage_url`` (so: once on SQLite, once on PostgreSQL), schema made."""
+    from mailbot.db import make_engine
+
+    engine = make_engine(storage_url)
+    yield engine
+    engine.dispose()
+
+
+# -- delivery: aiosmtpd in-process (tests/servers/smtp.py) ----------------------------
+
+
+@pytest.fixture
+def smtp_server_factory(tmp_path) -> Iterator[Callable[..., SmtpServer]]:
+    """Start an aiosmtpd server with any handler and options; all stop at teardown."""
+    started: list[SmtpServer] = []
+
+    def start(handler: RecordingHandler | None = None, **options: Any) -> SmtpServer:
+        server = SmtpServer(handler, directory=tmp_path, **options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_server(smtp_server_factory) -> SmtpServer:
+    """Accepts and records every message."""
+    return smtp_server_factory()
+
+
+@pytest.fixture
+def smtp_tls_server(smtp_server_factory, monkeypatch: pytest.MonkeyPatch) -> SmtpServer:
+    """Requires STARTTLS, then AUTH LOGIN/PLAIN as SMTP_USER/SMTP_PASSWORD. Its self-signed
+    certificate is trusted through SSL_CERT_FILE, so the client really verifies it."""
+    server = smtp_server_factory(starttls=True, users={SMTP_USER: SMTP_PASSWORD})
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.cafile))
+    return server
+
+
+@pytest.fixture
+def smtp_flaky_server(smtp_server_factory) -> SmtpServer:
+    """Answers 451 to the first DATA, then accepts."""
+    return smtp_server_factory(FlakyHandler(failures=1, stage="DATA"))
+
+
+@pytest.fixture
+def smtp_rejecting_server(smtp_server_factory) -> SmtpServer:
+    """Answers 550 (user unknown) to every RCPT."""
+    return smtp_server_factory(RejectingHandler())
+
+
+@pytest.fixture
+def smtp_dropping_server(smtp_server_factory) -> SmtpServer:
+    """Drops the connection after the first message's data, unanswered; then accepts."""
+    return smtp_server_factory(DroppingHandler(drops=1))

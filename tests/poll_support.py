@@ -56,7 +56,8 @@ def server_flags(server: DovecotServer, user: str, folder: str = "INBOX") -> dic
     """UID -> flags, read with a second client (EXAMINE: read-only, changes nothing)."""
     with server.client(user) as client:
         client.select_folder(folder, readonly=True)
-        answer = client.fetch("1:*", ["FLAGS"]) if client.search(["ALL"]) else {}
+        uids = client.search(["ALL"])
+        answer = client.fetch(uids, ["FLAGS"]) if uids else {}
         return {
             uid: {f.decode() if isinstance(f, bytes) else f for f in item[b"FLAGS"]}
             for uid, item in answer.items()

@@ -22,11 +22,15 @@ def test_dmarc_fail_in_topmost_header_wins_over_forged_lower_pass() -> None:
 
 
 def test_dkim_and_spf_both_failing_is_unverified() -> None:
-    assert verdict("mx.vendor.example; dkim=fail header.d=kunde.example; spf=fail smtp.mailfrom=kunde.example") == "fail"
+    assert (
+        verdict("mx.vendor.example; dkim=fail header.d=kunde.example; spf=fail smtp.mailfrom=kunde.example") == "fail"
+    )
 
 
 def test_spf_fail_but_aligned_dkim_pass_verifies() -> None:
-    assert verdict("mx.vendor.example; spf=fail smtp.mailfrom=kunde.example; dkim=pass header.d=kunde.example") == "pass"
+    assert (
+        verdict("mx.vendor.example; spf=fail smtp.mailfrom=kunde.example; dkim=pass header.d=kunde.example") == "pass"
+    )
 
 
 def test_dkim_pass_for_another_domain_does_not_verify_from() -> None:
@@ -75,6 +79,8 @@ def test_no_sender_is_never_verified() -> None:
 
 
 def test_header_without_authserv_id_keeps_its_first_result() -> None:
-    authserv, results = parse_authentication_results("spf=fail smtp.mailfrom=kunde.example; dkim=fail header.d=kunde.example")
+    authserv, results = parse_authentication_results(
+        "spf=fail smtp.mailfrom=kunde.example; dkim=fail header.d=kunde.example"
+    )
     assert authserv == ""
     assert [(r.method, r.result) for r in results] == [("spf", "fail"), ("dkim", "fail")]

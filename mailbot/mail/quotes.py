@@ -40,6 +40,10 @@ _FORWARD = re.compile(
     r"|-{3,}\s*Original-Nachricht\s*-{3,}\s*weitergeleitet)\s*$",
     re.I,
 )
+# Every marker above starts with one of these; other lines skip the detailed checks.
+_CANDIDATE = re.compile(
+    r"^[\s>]*(\*?(on|am|from|von|de|sent|gesendet|get|outlook|begin|anfang)\b|-{2,}|_{10,})", re.I
+)
 _SIGNATURE = re.compile(r"^(-- ?|--\u00a0)$")
 _QUOTED = re.compile(r"^\s*>")
 
@@ -62,9 +66,10 @@ def _reply_header_at(lines: list[str], i: int) -> int:
         if span > 1 and not lines[i + span - 1].strip():
             break
         joined = " ".join(line.strip() for line in lines[i : i + span])
-        if any(rx.match(joined) for rx in _REPLY_HEADERS):
-            if span == 1 or lines[i].lstrip().lower().startswith(("on ", "am ")):
-                return span
+        if any(rx.match(joined) for rx in _REPLY_HEADERS) and (
+            span == 1 or lines[i].lstrip().lower().startswith(("on ", "am "))
+        ):
+            return span
     return 0
 
 
@@ -96,6 +101,13 @@ def strip_quoted_history(text: str, *, subject: str = "") -> OwnText:
     forward_subject = bool(_FORWARD_SUBJECT.match(subject))
     while i < len(lines):
         line = lines[i]
+        if not _CANDIDATE.match(line):
+            if in_signature or _QUOTED.match(line):
+                quoted.append(line)
+            else:
+                own.append(line)
+            i += 1
+            continue
         if _FORWARD.match(_unquote(line)):
             # Everything from here on is what the customer chose to send us.
             own.extend(_unquote(rest) for rest in lines[i:])

@@ -49,7 +49,7 @@ def _affirmed(pattern: re.Pattern[str], text: str, rules: Rules) -> str | None:
 def classify_intent(*, own_text: str, subject: str, rules: Rules) -> tuple[str, str]:
     """(intent, reason) for a person's mail: link, reactivate or other."""
     # Replies keep "Re:/AW:" subjects of the original thread; the subject still names the topic.
-    text = f"{subject}\n{own_text}"
+    text = f"{subject}\n{own_text}".lower()  # rule phrases are lower case
     if not (rules.account_context.search(text) or _ADDRESS.search(own_text)):
         return "other", "no account is mentioned"
     phrase = _affirmed(rules.reactivate, text, rules)

@@ -116,14 +116,27 @@ def decide_link(
     if member.primary_account_id == primary.account_id:
         return out("already_linked", 9, f"{t_addr} is already linked to {p_addr}")
     if member.primary_account_id is not None:
-        return out("linked_elsewhere", 10, f"{t_addr} is linked to another primary account (#{member.primary_account_id})")
+        return out(
+            "linked_elsewhere", 10, f"{t_addr} is linked to another primary account (#{member.primary_account_id})"
+        )
     used = len(accounts.linked_members(primary.account_id)) + seats_taken
     if used >= seats:
-        return out("no_free_seat", 11, f"{used} of {seats} team seats of plan {primary.plan} are in use", seats=seats, used=used)
-    action = Action("link", member.account_id, member.email, primary.account_id, primary.email, primary.plan, primary.paid_until)
+        return out(
+            "no_free_seat",
+            11,
+            f"{used} of {seats} team seats of plan {primary.plan} are in use",
+            seats=seats,
+            used=used,
+        )
+    action = Action(
+        "link", member.account_id, member.email, primary.account_id, primary.email, primary.plan, primary.paid_until
+    )
     return Decision(
-        request, "ready_to_link", "link #12",
-        f"all checks pass ({used} of {seats} seats in use before this link)", action,
+        request,
+        "ready_to_link",
+        "link #12",
+        f"all checks pass ({used} of {seats} seats in use before this link)",
+        action,
         facts={"seats": seats, "used": used},
     )
 
@@ -147,8 +160,12 @@ def decide_reactivate(
         missing = "the primary address" if not p_addr else "the team member's address"
         if p_addr and p_addr == t_addr:
             missing = "two different addresses (primary and team member are the same)"
-        return out("need_info", 1, f"{missing} is missing and the records do not settle it",
-                   missing="primary" if not p_addr else "team_member")
+        return out(
+            "need_info",
+            1,
+            f"{missing} is missing and the records do not settle it",
+            missing="primary" if not p_addr else "team_member",
+        )
     if sender_verified == "fail":
         return out("sender_unverified", 2, f"the sender {sender} could not be verified (DMARC/DKIM/SPF)")
     primary = accounts.by_email(p_addr)
@@ -167,10 +184,23 @@ def decide_reactivate(
         return out("primary_not_renewed", 7, f"the primary is not active and paid: {_describe(primary)}")
     if member.status == "active" and member.paid_until is not None and member.paid_until >= primary.paid_until:  # type: ignore[operator]
         return out("already_active", 8, f"{t_addr} is active and paid until {member.paid_until.isoformat()}")
-    action = Action("reactivate", member.account_id, member.email, primary.account_id, primary.email, primary.plan, primary.paid_until)
-    return Decision(request, "ready_to_reactivate", "reactivate #9",
-                    f"all checks pass; {t_addr} is {member.status}, paid until "
-                    f"{member.paid_until.isoformat() if member.paid_until else '-'}", action)
+    action = Action(
+        "reactivate",
+        member.account_id,
+        member.email,
+        primary.account_id,
+        primary.email,
+        primary.plan,
+        primary.paid_until,
+    )
+    return Decision(
+        request,
+        "ready_to_reactivate",
+        "reactivate #9",
+        f"all checks pass; {t_addr} is {member.status}, paid until "
+        f"{member.paid_until.isoformat() if member.paid_until else '-'}",
+        action,
+    )
 
 
 def decide_requests(
@@ -189,15 +219,24 @@ def decide_requests(
     for request in requests:
         if intent == "link":
             decision = decide_link(
-                request, sender=sender, sender_verified=sender_verified, accounts=accounts,
-                plans=plans, today=today, seats_taken=seats_taken.get(request.primary or "", 0),
+                request,
+                sender=sender,
+                sender_verified=sender_verified,
+                accounts=accounts,
+                plans=plans,
+                today=today,
+                seats_taken=seats_taken.get(request.primary or "", 0),
             )
             if decision.outcome == "ready_to_link":
                 seats_taken[request.primary or ""] = seats_taken.get(request.primary or "", 0) + 1
         else:
             decision = decide_reactivate(
-                request, sender=sender, sender_verified=sender_verified, accounts=accounts,
-                plans=plans, today=today,
+                request,
+                sender=sender,
+                sender_verified=sender_verified,
+                accounts=accounts,
+                plans=plans,
+                today=today,
             )
         decisions.append(decision)
     return decisions

@@ -20,10 +20,10 @@ _ADDRESS = re.compile(r"[a-z0-9][a-z0-9._%+'-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(
 # "name (at) domain (dot) com", "name [at] domain.com", "name(ät)domain[punkt]de"
 _AT = r"\s*[\(\[\{<]\s*(?:at|ät|@)\s*[\)\]\}>]\s*"
 _DOT = r"(?:\s*[\(\[\{<]\s*(?:dot|punkt|\.)\s*[\)\]\}>]\s*|\.)"
-_OBFUSCATED = re.compile(
-    rf"([a-z0-9][a-z0-9._%+-]*){_AT}([a-z0-9-]+(?:{_DOT}[a-z0-9-]+)+)", re.I
-)
+_OBFUSCATED = re.compile(rf"([a-z0-9][a-z0-9._%+-]*){_AT}([a-z0-9-]+(?:{_DOT}[a-z0-9-]+)+)", re.I)
 _DOT_TOKEN = re.compile(_DOT, re.I)
+_AT_WORD = re.compile(r"[\(\[\{<]\s*(?:at|ät|@)\s*[\)\]\}>]", re.I)
+_LOCAL_TAIL = re.compile(r"[a-z0-9][a-z0-9._%+'-]*$", re.I)
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"[.!?](\s|$)|\n")
 _BEFORE_CHARS = 120
@@ -66,15 +66,20 @@ def normalize_address(value: str) -> str:
 def find_addresses(text: str) -> list[tuple[str, int, int]]:
     """Every address in text with its span: plain, mailto (already text) and obfuscated forms."""
     found: dict[int, tuple[str, int, int]] = {}
-    for match in _OBFUSCATED.finditer(text):
-        domain = _DOT_TOKEN.sub(".", match.group(2))
-        found[match.start()] = (f"{match.group(1)}@{domain}".lower(), match.start(), match.end())
-    for match in _ADDRESS.finditer(text):
-        if any(s <= match.start() < e for _a, s, e in found.values()):
-            continue
-        address = normalize_address(match.group(0))
-        if "@" in address:
-            found[match.start()] = (address, match.start(), match.end())
+    if _AT_WORD.search(text):  # the obfuscated pattern is slow to scan; most mail has none
+        for match in _OBFUSCATED.finditer(text):
+            domain = _DOT_TOKEN.sub(".", match.group(2))
+            found[match.start()] = (f"{match.group(1)}@{domain}".lower(), match.start(), match.end())
+    at = text.find("@")
+    while at >= 0:
+        # Anchor on each "@" instead of scanning every position for a local part.
+        local = _LOCAL_TAIL.search(text, max(0, at - 64), at)
+        match = _ADDRESS.match(text, local.start()) if local else None
+        if match and not any(s <= match.start() < e for _a, s, e in found.values()):
+            address = normalize_address(match.group(0))
+            if "@" in address:
+                found[match.start()] = (address, match.start(), match.end())
+        at = text.find("@", match.end() if match else at + 1)
     return [found[k] for k in sorted(found)]
 
 
@@ -118,8 +123,8 @@ def assign_roles(text: str, addresses: list[tuple[str, int, int]], rules: Rules)
         stop = _SENTENCE_END.search(after)
         if stop:
             after = after[: stop.start()]
-        cue_before = _closest_cue(before, rules)
-        cue_after = _first_cue(after, rules)
+        cue_before = _closest_cue(before.lower(), rules)  # rule phrases are lower case
+        cue_after = _first_cue(after.lower(), rules)
         if cue_after and not _AFTER_GAP.match(after[: cue_after[2]]):
             cue_after = None
         chosen = cue_before
@@ -140,11 +145,7 @@ def extract_requests(
 
     Returns the requests and every address found with its role, for the agent.
     """
-    found = [
-        f
-        for f in assign_roles(own_text, find_addresses(own_text), rules)
-        if f.address not in own_addresses
-    ]
+    found = [f for f in assign_roles(own_text, find_addresses(own_text), rules) if f.address not in own_addresses]
     roles: dict[str, str] = {}
     for item in found:
         # The first clear cue for an address wins; a later mention may clarify an unknown one.
@@ -159,9 +160,7 @@ def extract_requests(
             primaries.append(address)
         elif address != sender:
             team.append(address)
-    sender_is_team_member = bool(sender) and (
-        sender in team or bool(rules.sender_is_team_member.search(own_text))
-    )
+    sender_is_team_member = bool(sender) and (sender in team or bool(rules.sender_is_team_member.search(own_text.lower())))
     if primaries:
         primary, primary_from = primaries[0], "text"
         # Extra "primary" addresses that are not the sender are more team members.

@@ -141,8 +141,9 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
     )
     auto = machine_mail_reason(mail, ctx.rules)
     if auto:
-        return TriageResult(**base, intent="auto", language=None, status="ignored",
-                            sender_verified="unknown", reason=auto)
+        return TriageResult(
+            **base, intent="auto", language=None, status="ignored", sender_verified="unknown", reason=auto
+        )
     verified = verify_sender(
         auth_headers=mail.header_all("authentication-results"),
         sender=mail.sender,
@@ -150,23 +151,33 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
     )
     if mail.unreadable or not mail.sender:
         why = mail.unreadable or next((d for d in mail.defects if "From" in d), "no sender")
-        return TriageResult(**base, intent="other", language=None, status="needs_human",
-                            sender_verified=verified, reason=why, error=why)
+        return TriageResult(
+            **base, intent="other", language=None, status="needs_human", sender_verified=verified, reason=why, error=why
+        )
     split: OwnText = strip_quoted_history(mail.text, subject=mail.subject)
     language = detect_language(f"{mail.subject}\n{split.own}")
     intent, reason = classify_intent(own_text=split.own, subject=mail.subject, rules=ctx.rules)
-    common = dict(**base, language=language, sender_verified=verified, own_text=split.own,
-                  quoted_text=split.quoted, quote_uncertain=split.uncertain)
+    common = dict(
+        **base,
+        language=language,
+        sender_verified=verified,
+        own_text=split.own,
+        quoted_text=split.quoted,
+        quote_uncertain=split.uncertain,
+    )
     if intent == "other":
         return TriageResult(**common, intent=intent, status="needs_human", reason=reason)
-    requests, found = extract_requests(
-        split.own, sender=mail.sender, rules=ctx.rules, own_addresses=ctx.own_addresses
-    )
+    requests, found = extract_requests(split.own, sender=mail.sender, rules=ctx.rules, own_addresses=ctx.own_addresses)
     if intent == "reactivate":
         requests = [fill_from_records(r, accounts=ctx.accounts, sender=mail.sender) for r in requests]
     decisions: list[Decision] = decide_requests(
-        requests, intent=intent, sender=mail.sender, sender_verified=verified,
-        accounts=ctx.accounts, plans=ctx.plans, today=ctx.today,
+        requests,
+        intent=intent,
+        sender=mail.sender,
+        sender_verified=verified,
+        accounts=ctx.accounts,
+        plans=ctx.plans,
+        today=ctx.today,
     )
     draft = render_draft(
         decisions=decisions,
@@ -181,8 +192,9 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         support_address=ctx.support_address,
         templates_path=ctx.templates_path,
     )
-    return TriageResult(**common, intent=intent, status="triaged", reason=reason,
-                        requests=decisions, draft=draft, addresses=found)
+    return TriageResult(
+        **common, intent=intent, status="triaged", reason=reason, requests=decisions, draft=draft, addresses=found
+    )
 
 
 def triage_message(raw: bytes, ctx: TriageContext) -> TriageResult:
@@ -197,8 +209,16 @@ def triage_message(raw: bytes, ctx: TriageContext) -> TriageResult:
             mail = parse_mail(b"", max_bytes=ctx.max_bytes)
             mail = replace(mail, raw_sha256=hashlib.sha256(raw).hexdigest())
         return TriageResult(
-            dedup_key=mail.dedup_key, message_id=mail.message_id, sender=mail.sender,
-            subject=mail.subject, date=mail.date, intent="other", language=None,
-            status="needs_human", sender_verified="unknown", reason=why, error=why,
+            dedup_key=mail.dedup_key,
+            message_id=mail.message_id,
+            sender=mail.sender,
+            subject=mail.subject,
+            date=mail.date,
+            intent="other",
+            language=None,
+            status="needs_human",
+            sender_verified="unknown",
+            reason=why,
+            error=why,
             defects=mail.defects,
         )

@@ -53,11 +53,16 @@ def _union(file: Path, table: dict, key: str) -> re.Pattern[str]:
     if not phrases or not all(isinstance(p, str) for p in phrases):
         raise ConfigError(f"{file}: [{key}] needs de/en lists of phrases")
     for phrase in phrases:
+        if re.sub(r"\\[A-Za-z]", "", phrase) != re.sub(r"\\[A-Za-z]", "", phrase).lower():
+            raise ConfigError(f"{file}: [{key}] phrase {phrase!r} must be lower case (text is lower-cased)")
+    for phrase in phrases:
         try:
             re.compile(phrase)
         except re.error as exc:
             raise ConfigError(f"{file}: [{key}] phrase {phrase!r} is not a valid pattern: {exc}") from None
-    return re.compile("|".join(f"(?:{p})" for p in phrases), re.I)
+    # Matched against lower-cased text without re.IGNORECASE: the same result, and
+    # Python's engine is markedly faster on case-sensitive alternations.
+    return re.compile("|".join(f"(?:{p})" for p in phrases))
 
 
 def _read(file: Path) -> dict:

@@ -874,3 +874,942 @@ Ellie Morgan
              "T = sender ellie.morgan; the boss is named but his address is not given (no "
              "look-up by name), so P is missing -> link #1 need_info.",
          sender=frm, pairs=[(None, frm)])
+
+
+# --- 007: DMARC fails in the topmost Authentication-Results; a lower, forged one says pass
+def _m007():
+    frm = "frank.adler@adler-logistik.example"
+    when = datetime(2025, 6, 5, 22, 41, 9, tzinfo=CEST)
+    top = (f"{MX}; dkim=none (message not signed); spf=pass ({MX}: domain of "
+           f"bounce-7731@mta4.sendfast.test designates 203.0.113.45 as permitted sender) "
+           f"smtp.mailfrom=bounce-7731@mta4.sendfast.test; dmarc=fail (p=reject dis=none) "
+           f"header.from=adler-logistik.example")
+    forged = ("mail.adler-logistik.example; dkim=pass header.d=adler-logistik.example "
+              "header.s=mail; spf=pass smtp.mailfrom=frank.adler@adler-logistik.example; "
+              "dmarc=pass header.from=adler-logistik.example")
+    body = dedent("""
+Sehr geehrte Damen und Herren,
+
+bitte verknüpfen Sie noch heute das Konto unseres neuen Disponenten s.kaya@adler-logistik.example mit meinem Hauptkonto frank.adler@adler-logistik.example. Herr Kaya muss ab morgen früh die Touren planen.
+
+Eine kurze Bestätigung genügt.
+
+Mit freundlichen Grüßen
+Frank Adler
+Adler Logistik
+""")
+    hs = transport(frm, "203.0.113.45", when, auth=top, helo="mta4.sendfast.test",
+                   return_path="bounce-7731@mta4.sendfast.test",
+                   extra_received=[fold("Received", "from [10.20.0.7] (unknown [10.20.0.7]) by "
+                                        "mail.adler-logistik.example (Postfix) with ESMTPSA id "
+                                        "4C1D2E3F40 for <support@mailbot.test>; "
+                                        + format_datetime(when + timedelta(seconds=1)))],
+                   extra_ar=[fold("Authentication-Results", forged)]) + [
+        f"From: Frank Adler <{frm}>",
+        f"To: {SUPPORT}",
+        f"Subject: {q2047('Dringend: Teammitglied verknüpfen', 'UTF-8', upper=True)}",
+        date_hdr(when),
+        "Message-ID: <20250605204109.3f9a1c7e@adler-logistik.example>",
+        "MIME-Version: 1.0",
+    ]
+    root = text_part(wrap(body, 76), charset="utf-8", cte="quoted-printable",
+                     ctype="text/plain; charset=utf-8")
+    mail("007-link-sender-unverified-de-dmarc-fail.eml", message(hs, root, mime_version=None),
+         intent="link", auth="fail",
+         requests=[(frm, "s.kaya@adler-logistik.example", "sender_unverified")],
+         why="The topmost Authentication-Results (our MX) has dmarc=fail for adler-logistik.example; "
+             "the lower header from mail.adler-logistik.example claiming pass is not trusted. Both "
+             "addresses are given, so #1 does not apply -> link #2 sender_unverified.",
+         sender=frm, pairs=[(frm, "s.kaya@adler-logistik.example")])
+
+
+# --- 008: DKIM and SPF both fail for the From domain (no DMARC record)
+def _m008():
+    frm = "priya.nair@lotus-yoga.example"
+    when = datetime(2025, 6, 6, 6, 15, 44, tzinfo=BST)
+    ar = (f"{MX}; dkim=fail (signature verification failed) header.d=lotus-yoga.example "
+          f"header.s=mail header.b={digest('bad', frm, n=8)}; spf=fail ({MX}: domain of {frm} "
+          f"does not designate 192.0.2.77 as permitted sender) smtp.mailfrom={frm}; "
+          f"dmarc=none header.from=lotus-yoga.example")
+    body = dedent("""
+Hello support,
+
+Please add Sam Ortiz (sam.ortiz@lotus-yoga.example) as a team member on my main account, priya.nair@lotus-yoga.example. Sam will be covering the front desk and the class schedule from next week.
+
+Thank you,
+Priya Nair
+Lotus Yoga Studio
+""")
+    hs = transport(frm, "192.0.2.77", when, auth=ar, helo="relay.cheap-hosting.test") + [
+        f"From: Priya Nair <{frm}>",
+        f"To: Support <{SUPPORT}>",
+        "Subject: Add Sam as team member",
+        date_hdr(when),
+        f"Message-ID: <a3f0e96c-1d2b-4e7f-8a90-55c1d3e2b7f4@lotus-yoga.example>",
+        "MIME-Version: 1.0",
+        "User-Agent: Mozilla Thunderbird",
+    ]
+    root = text_part(wrap(body, flowed=True), charset="UTF-8", cte="7bit",
+                     ctype="text/plain; charset=UTF-8; format=flowed")
+    mail("008-link-sender-unverified-en-dkim-and-spf-fail.eml",
+         message(hs, root, mime_version=None), intent="link", auth="fail",
+         requests=[(frm, "sam.ortiz@lotus-yoga.example", "sender_unverified")],
+         why="Authentication-Results: dkim=fail and spf=fail for lotus-yoga.example (dmarc=none: "
+             "no policy) -> unverified. Both addresses given -> link #2 sender_unverified.",
+         sender=frm, pairs=[(frm, "sam.ortiz@lotus-yoga.example")])
+
+
+# --- 009: HTML-only, the team member is a mailto: link whose text is a name
+def _m009():
+    frm = "contact@brightwave-films.example"
+    when = datetime(2025, 6, 6, 11, 2, 27, tzinfo=BST)
+    htm = dedent("""
+<html><head><meta content="text/html;charset=UTF-8" http-equiv="Content-Type"></head><body ><div style="font-family: Verdana, Arial, Helvetica, sans-serif; font-size: 10pt;"><div>Hi,<br></div><div><br></div><div>Our production coordinator <a href="mailto:lucy.tran@brightwave-films.example" target="_blank">Lucy Tran</a> has created her own account on your site. Please link her account to our company account as a team member.<br></div><div><br></div><div>Cheers,<br></div><div>Jamie<br></div><div>Brightwave Films Ltd<br></div><div><br></div></div><br></body></html>
+""")
+    hs = transport(frm, "198.51.100.69", when, helo="sender4-op-o12.zoho.test") + [
+        f"Date: {format_datetime(when)}",
+        f"From: Brightwave Films <{frm}>",
+        f"To: \"support\" <{SUPPORT}>",
+        f"Message-Id: <19742c6a1f3.10e8b4c2a612835.5598120448127740715@brightwave-films.example>",
+        "Subject: Team member for our account",
+        "MIME-Version: 1.0",
+        "Importance: Medium",
+        "User-Agent: Zoho Mail",
+        "X-Mailer: Zoho Mail",
+    ]
+    root = text_part(htm, charset="UTF-8", cte="quoted-printable",
+                     ctype='text/html; charset="UTF-8"')
+    mail("009-link-primary-not-found-en-html-only-mailto-name.eml",
+         message(hs, root, mime_version=None), intent="link",
+         requests=[(frm, "lucy.tran@brightwave-films.example", "primary_not_found")],
+         why="HTML-only; T comes from the mailto: link whose text is the name 'Lucy Tran'. No "
+             "primary address stated, so P = sender contact@brightwave-films.example, which is not "
+             "in accounts -> link #3 primary_not_found.",
+         sender=frm, pairs=[(frm, "lucy.tran@brightwave-films.example")])
+
+
+# --- 010: primary stated but unknown (wrong address); sender is a third address
+def _m010():
+    frm = "buchhaltung@moebel-krueger.example"
+    when = datetime(2025, 6, 10, 13, 40, 2, tzinfo=CEST)
+    body = dedent("""
+Guten Tag,
+
+unsere Auszubildende Lisa Wendt soll ab sofort auch mit Ihrem Programm arbeiten. Sie hat sich bereits registriert: lisa.wendt@moebel-krueger.example
+
+Bitte verbinden Sie ihr Konto mit unserem Hauptkonto info@moebel-krueger.example.
+
+Freundliche Grüße aus der Buchhaltung
+Gerda Krüger
+""")
+    hs = transport(frm, "198.51.100.70", when) + [
+        "Content-Type: text/plain;\n\tcharset=utf-8",
+        "Content-Transfer-Encoding: quoted-printable",
+        f"From: {q2047('Möbel Krüger Buchhaltung')} <{frm}>",
+        "Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3826.600.51.1.1\\))",
+        "Subject: Konto Auszubildende",
+        date_hdr(when),
+        "Message-Id: <8E1D5C0B-7A24-4F39-B6D1-3C2E9F0A4B85@moebel-krueger.example>",
+        f"To: {SUPPORT}",
+        "X-Mailer: Apple Mail (2.3826.600.51.1.1)",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + encode_body(body, "utf-8", "quoted-printable")
+    mail("010-link-primary-not-found-de-stated-primary-unknown.eml", raw, intent="link",
+         requests=[("info@moebel-krueger.example", "lisa.wendt@moebel-krueger.example",
+                    "primary_not_found")],
+         why="The Hauptkonto is stated as info@moebel-krueger.example, which is not in accounts "
+             "(the firm's account is kontakt@). #3 comes before the sender check (#4) -> link #3 "
+             "primary_not_found.",
+         sender=frm, pairs=[("info@moebel-krueger.example", "lisa.wendt@moebel-krueger.example")])
+
+
+# --- 011: DE, the team member writes ("mein Konto ... Konto meiner Chefin"): roles swapped
+def _m011():
+    frm = "jana.roemer@praxis-dr-wolff.example"
+    when = datetime(2025, 6, 10, 8, 5, 51, tzinfo=CEST)
+    new = dedent("""
+Guten Morgen,
+
+ich bin seit Juni als Praxismanagerin bei Frau Dr. Wolff angestellt und habe mir mit dieser Adresse ein eigenes Testkonto angelegt.
+
+Frau Dr. Wolff hat mich gebeten, Ihnen zu schreiben: Bitte verknüpfen Sie mein Konto als Teammitglied mit dem Konto meiner Chefin (c.wolff@praxis-dr-wolff.example).
+
+Vielen Dank und freundliche Grüße
+Jana Römer
+""")
+    bnd = "000000000000e41a7c0638c2d9b1"
+    root = Multi(f'multipart/alternative; boundary="{bnd}"', bnd, [
+        text_part(new, charset="UTF-8", cte="quoted-printable", ctype='text/plain; charset="UTF-8"'),
+        text_part(f'<div dir="ltr">{divs(new.rstrip(chr(10)))}</div>\n', charset="UTF-8",
+                  cte="quoted-printable", ctype='text/html; charset="UTF-8"'),
+    ])
+    hs = transport(frm, "209.85.220.73", when, helo="mail-sor-f73.google.com",
+                   selector="google") + [
+        "MIME-Version: 1.0",
+        f"From: {q2047('Jana Römer', 'UTF-8', upper=True)} <{frm}>",
+        date_hdr(when),
+        "Message-ID: <CAJx4kPq7Wm2nR0cY5bZ1vTg8eH3sLdF9uA6oKj2iN@mail.gmail.com>",
+        f"Subject: {q2047('Verknüpfung mit dem Praxiskonto', 'UTF-8', upper=True)}",
+        f"To: {SUPPORT}",
+    ]
+    mail("011-link-confirm-from-primary-de-team-member-writes.eml", serialize_top(hs, root),
+         intent="link",
+         requests=[("c.wolff@praxis-dr-wolff.example", frm, "confirm_from_primary")],
+         why="The sender is clearly the team member ('mein Konto ... Konto meiner Chefin'), so T = "
+             "sender jana.roemer and P = c.wolff (in accounts). Link #4: sender is not P -> "
+             "confirm_from_primary.",
+         sender=frm, pairs=[("c.wolff@praxis-dr-wolff.example", frm)])
+
+
+# --- 012: EN, the team member writes ("my account ... my boss's account"), new Outlook
+def _m012():
+    frm = "owen.clarke@northpeak-advisory.example"
+    when = datetime(2025, 6, 11, 9, 47, 3, tzinfo=BST)
+    new = dedent("""
+Good morning,
+
+I joined Northpeak Advisory last week as an analyst and have registered a trial account with my work address. Rebecca asked me to request that my account be connected to my boss's account so I get our firm's plan. Her address is rebecca.stone@northpeak-advisory.example.
+
+Many thanks,
+Owen Clarke
+Analyst | Northpeak Advisory
+""")
+    body_html = "".join(
+        f'<div class="elementToProof" style="font-family: Aptos, Aptos_EmbeddedFont, '
+        f'Aptos_MSFontService, Calibri, Helvetica, sans-serif; font-size: 12pt; color: rgb(0, 0, 0);">'
+        f'{esc(line) if line else "<br>"}</div>\n' for line in new.rstrip("\n").split("\n"))
+    htm = ('<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html; charset=utf-8">\n'
+           '<style type="text/css" style="display:none;"> P {margin-top:0;margin-bottom:0;} </style>\n'
+           '</head>\n<body dir="ltr">\n' + body_html + '</body>\n</html>\n')
+    bnd = "_000_DB9PR02MB7284C3F5A1E0B9D2C7A4E6B1F5A2DB9PR02MB7284eurp_"
+    root = Multi(f'multipart/alternative;\n\tboundary="{bnd}"', bnd, [
+        text_part(new, charset="us-ascii", cte="quoted-printable",
+                  ctype='text/plain; charset="us-ascii"'),
+        text_part(htm, charset="us-ascii", cte="quoted-printable",
+                  ctype='text/html; charset="us-ascii"'),
+    ])
+    hs = transport(frm, "40.107.21.92", when, helo="EUR05-DB8-obe.outbound.protection.outlook.com",
+                   selector="selector1") + [
+        f"From: Owen Clarke <{frm}>",
+        f"To: Customer Support <{SUPPORT}>",
+        "Subject: Connecting my account to Rebecca Stone's account",
+        "Thread-Topic: Connecting my account to Rebecca Stone's account",
+        "Thread-Index: AQHb2q1c7XkPz3LmQ0eB9yT4nR8cWg==",
+        date_hdr(when),
+        "Message-ID:\n <DB9PR02MB7284C3F5A1E0B9D2C7A4E6B1F5A2@DB9PR02MB7284.eurprd02.prod.outlook.com>",
+        "Accept-Language: en-GB, en-US",
+        "Content-Language: en-GB",
+        "X-MS-Has-Attach:",
+        "X-MS-TNEF-Correlator:",
+        "msip_labels:",
+        "MIME-Version: 1.0",
+    ]
+    mail("012-link-confirm-from-primary-en-team-member-writes-new-outlook.eml",
+         serialize_top(hs, root), intent="link",
+         requests=[("rebecca.stone@northpeak-advisory.example", frm, "confirm_from_primary")],
+         why="The sender is clearly the team member ('my account ... my boss's account'), so T = "
+             "sender owen.clarke and P = rebecca.stone (in accounts). Link #4: sender is not P -> "
+             "confirm_from_primary.",
+         sender=frm, pairs=[("rebecca.stone@northpeak-advisory.example", frm)])
+
+
+# --- 013: DE, the reception writes on behalf of the owner; own address in the text
+def _m013():
+    frm = "empfang@autohaus-brenner.example"
+    when = datetime(2025, 6, 11, 15, 26, 39, tzinfo=CEST)
+    body = dedent("""
+Guten Tag,
+
+im Auftrag von Herrn Brenner: Unser neuer Serviceberater Niklas Schuster hat sich bei Ihnen registriert (n.schuster@autohaus-brenner.example), die Bestätigungsmail von noreply@mailbot.test ist auch angekommen.
+
+Bitte fügen Sie Herrn Schuster als Teammitglied zum Hauptkonto von Herrn Brenner hinzu: t.brenner@autohaus-brenner.example
+
+Mit freundlichen Grüßen
+
+Empfang / Serviceannahme
+Autohaus Brenner
+""")
+    hs = transport(frm, "198.51.100.73", when) + [
+        f"From: Autohaus Brenner Empfang <{frm}>",
+        f"To: \"{SUPPORT}\" <{SUPPORT}>",
+        f"Subject: Teammitglied {q2047('hinzufügen', 'iso-8859-1')}",
+        date_hdr(when),
+        "Message-ID: <001501dbdacc$2e4f8a10$8aee9e30$@autohaus-brenner.example>",
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain;\n\tcharset="iso-8859-1"',
+        "Content-Transfer-Encoding: quoted-printable",
+        "X-Mailer: Microsoft Outlook 16.0",
+        "Content-Language: de",
+        "Thread-Index: AdvazC5Pihm6v1yLQ0WuTbnk0B5XHA==",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + encode_body(body, "iso-8859-1", "quoted-printable")
+    mail("013-link-confirm-from-primary-de-reception-writes.eml", raw, intent="link",
+         requests=[("t.brenner@autohaus-brenner.example", "n.schuster@autohaus-brenner.example",
+                    "confirm_from_primary")],
+         why="P (Hauptkonto von Herrn Brenner) and T are both given; noreply@mailbot.test is our own "
+             "address and never a customer address. P is in accounts; the sender empfang@ is not P "
+             "-> link #4 confirm_from_primary.",
+         sender=frm, pairs=[("t.brenner@autohaus-brenner.example",
+                             "n.schuster@autohaus-brenner.example")])
+
+
+# --- 014: agency plan DE
+def _m014():
+    frm = "studio@kreativhaus-mitte.example"
+    when = datetime(2025, 6, 12, 10, 10, 10, tzinfo=CEST)
+    body = dedent("""
+Hallo ihr Lieben,
+
+könnt ihr bitte unsere neue Werkstudentin Paula Lenz als Teammitglied mit unserem Studio-Konto verknüpfen? Ihr Konto läuft unter paula.lenz@kreativhaus-mitte.example.
+
+Danke euch!
+Mara
+Kreativhaus Mitte
+""")
+    hs = transport(frm, "198.51.100.74", when) + [
+        f"Message-ID: <b04d1f6e-2c7a-4a3e-9f1d-6e8c0a2b5d47@kreativhaus-mitte.example>",
+        date_hdr(when),
+        "MIME-Version: 1.0",
+        "User-Agent: Mozilla Thunderbird",
+        "Content-Language: de-DE",
+        f"To: {SUPPORT}",
+        f"From: Kreativhaus Mitte <{frm}>",
+        "Subject: Werkstudentin ins Team",
+    ]
+    root = text_part(wrap(body, flowed=True), charset="UTF-8", cte="8bit",
+                     ctype="text/plain; charset=UTF-8; format=flowed")
+    mail("014-link-agency-plan-de.eml", message(hs, root, mime_version=None), intent="link",
+         requests=[(frm, "paula.lenz@kreativhaus-mitte.example", "agency_plan")],
+         why="P = sender studio@kreativhaus-mitte (in accounts, sender is P); P's plan is agency "
+             "-> link #5 agency_plan.",
+         sender=frm, pairs=[(frm, "paula.lenz@kreativhaus-mitte.example")])
+
+
+# --- 015: agency plan EN, both addresses with role labels
+def _m015():
+    frm = "team@brightlane-marketing.example"
+    when = datetime(2025, 6, 12, 14, 55, 20, tzinfo=EDT)
+    body = dedent("""
+Hi team,
+
+We'd like to add a new colleague to our subscription.
+
+Primary account: team@brightlane-marketing.example
+Colleague: chris.dunn@brightlane-marketing.example
+
+Chris has already registered. Please link the two accounts.
+
+Best,
+Morgan Reyes
+Operations, Brightlane Marketing
+""")
+    hs = transport(frm, "198.51.100.75", when) + [
+        f"From: Brightlane Marketing <{frm}>",
+        f"To: {SUPPORT}",
+        "Subject: Link a colleague's account",
+        date_hdr(when),
+        "Message-ID: <5f2e7d40a19c4b8e@brightlane-marketing.example>",
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="us-ascii"',
+        "Content-Transfer-Encoding: 7bit",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + encode_body(body, "us-ascii", "7bit")
+    mail("015-link-agency-plan-en.eml", raw, intent="link",
+         requests=[(frm, "chris.dunn@brightlane-marketing.example", "agency_plan")],
+         why="P = team@brightlane-marketing (stated as primary, and the sender); plan agency -> "
+             "link #5 agency_plan.",
+         sender=frm, pairs=[(frm, "chris.dunn@brightlane-marketing.example")])
+
+
+# --- 016: windows-1252 quoted-printable (German quotes, euro sign), basic plan
+def _m016():
+    frm = "gabi.schreiner@schreiner-events.example"
+    when = datetime(2025, 6, 13, 9, 33, 48, tzinfo=CEST)
+    plain = dedent("""
+Hallo Support-Team,
+
+mein Sohn Jonas hilft mir ab sofort bei der Planung. Er hat sich unter „jonas.schreiner@schreiner-events.example“ registriert. Bitte verbinden Sie sein Konto mit meinem, damit wir gemeinsam an den Angeboten arbeiten können – die 9,90 € im Monat zahlen wir ja schon.
+
+Herzliche Grüße
+Gabi Schreiner
+""")
+    bnd = "----=_NextPart_000_0031_01DBDC47.A1B2C3D0"
+    htm = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
+           '<meta name="Generator" content="Microsoft Word 15 (filtered medium)"></head>\n'
+           '<body lang="DE" link="#0563C1" vlink="#954F72"><div class="WordSection1">\n'
+           + paras(plain.rstrip("\n")) + "\n</div></body></html>\n")
+    root = Multi(f'multipart/alternative;\n\tboundary="{bnd}"', bnd, [
+        text_part(plain, charset="windows-1252", cte="quoted-printable"),
+        text_part(htm, charset="windows-1252", cte="quoted-printable",
+                  ctype='text/html; charset="windows-1252"'),
+    ], preamble="This is a multipart message in MIME format.\n\n")
+    hs = transport(frm, "198.51.100.76", when) + [
+        f"From: \"Gabi Schreiner\" <{frm}>",
+        f"To: <{SUPPORT}>",
+        "Subject: Konto meines Sohnes",
+        date_hdr(when),
+        "Message-ID: <003001dbdc47$a1b2c3d0$e5106970$@schreiner-events.example>",
+        "MIME-Version: 1.0",
+        "X-Mailer: Microsoft Outlook 16.0",
+        "Content-Language: de",
+        "Thread-Index: AdvcR6GywaKq7p6LSu6hJ9mPqtUcZg==",
+    ]
+    mail("016-link-plan-excludes-de-windows-1252.eml", serialize_top(hs, root), intent="link",
+         requests=[(frm, "jonas.schreiner@schreiner-events.example", "plan_excludes_team_members")],
+         why="windows-1252 quoted-printable body; T is in „…“ quotes. P = sender gabi.schreiner "
+             "(basic, active); basic has 0 team seats -> link #6 plan_excludes_team_members.",
+         sender=frm, pairs=[(frm, "jonas.schreiner@schreiner-events.example")])
+
+
+# --- 017: basic plan EN, plain > quoting of our earlier mail
+def _m017():
+    frm = "marco.rossi@rossi-trattoria.example"
+    when = datetime(2025, 6, 13, 17, 2, 12, tzinfo=BST)
+    body = dedent("""
+On Thu, Jun 12, 2025 at 09:30:00AM +0100, Customer Support wrote:
+> Welcome to your new subscription! If you need help, just reply to
+> this message, or write to billing@mailbot.test about invoices.
+
+Hi,
+
+Giulia is now managing our reservations, so please add her as a team member to my account. Her login is giulia.bianchi@rossi-trattoria.example.
+
+Grazie,
+Marco Rossi
+Rossi Trattoria
+""")
+    hs = transport(frm, "198.51.100.77", when) + [
+        f"Date: {format_datetime(when)}",
+        f"From: Marco Rossi <{frm}>",
+        f"To: Customer Support <{SUPPORT}>",
+        "Subject: Re: Welcome to your subscription",
+        "Message-ID: <20250613160212.GA41877@rossi-trattoria.example>",
+        "References: <welcome.5e21c9a0d7@mailbot.test>",
+        "In-Reply-To: <welcome.5e21c9a0d7@mailbot.test>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=us-ascii",
+        "Content-Disposition: inline",
+        "User-Agent: Mutt/2.2.13 (2024-03-09)",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + encode_body(wrap(body), "us-ascii", "7bit")
+    mail("017-link-plan-excludes-en-mutt.eml", raw, intent="link",
+         requests=[(frm, "giulia.bianchi@rossi-trattoria.example", "plan_excludes_team_members")],
+         why="Mutt, bottom-posted: the attribution and '>' lines on top (with billing@mailbot.test, "
+             "our own address) are quoted; the customer's own text follows them. P = sender "
+             "marco.rossi (basic, active); basic has 0 team seats -> link #6 "
+             "plan_excludes_team_members.",
+         sender=frm, pairs=[(frm, "giulia.bianchi@rossi-trattoria.example")])
+
+
+def apple_html(new_text: str, cite_attr: str | None = None, cite_text: str | None = None) -> str:
+    """Apple Mail's text/html alternative; optional blockquote type=cite."""
+    lines = new_text.rstrip("\n").split("\n")
+    out = [linkify(esc(lines[0]))]
+    for line in lines[1:]:
+        out.append(f"<div>{linkify(esc(line)) if line else '<br>'}</div>")
+    body = "".join(out)
+    if cite_attr is not None:
+        inner = "".join(f"<div>{linkify(esc(x)) if x else '<br>'}</div>"
+                        for x in cite_text.rstrip("\n").split("\n"))
+        body += (f'<div><br><blockquote type="cite"><div>{linkify(esc(cite_attr))}</div>'
+                 f'<br class="Apple-interchange-newline"><div><div>{inner}</div></div>'
+                 f'</blockquote></div><br>')
+    return ('<html aria-label="message body"><head><meta http-equiv="content-type" '
+            'content="text/html; charset=utf-8"></head><body style="overflow-wrap: break-word; '
+            '-webkit-nbsp-mode: space; line-break: after-white-space;">' + body + '</body></html>')
+
+
+def apple_headers(frm_hdr, to, subject, when, msgid, extra=()):
+    return [f"From: {frm_hdr}",
+            "Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3826.600.51.1.1\\))",
+            *extra,
+            f"Subject: {subject}",
+            date_hdr(when),
+            f"Message-Id: <{msgid}>",
+            f"To: {to}",
+            "X-Mailer: Apple Mail (2.3826.600.51.1.1)"]
+
+
+# --- 018: primary inactive by status (cancelled, though paid_until is in the future)
+def _m018():
+    frm = "b.hoffmann@hoffmann-architekten.example"
+    when = datetime(2025, 6, 16, 11, 48, 36, tzinfo=CEST)
+    new = dedent("""
+Guten Tag,
+
+bitte schalten Sie unseren neuen Bauzeichner Lukas Meier als Teammitglied in unserem Büro-Konto frei. Er hat sich mit l.meier@hoffmann-architekten.example registriert.
+
+Vielen Dank
+Bettina Hoffmann
+Hoffmann Architekten
+""")
+    bnd = "Apple-Mail=_3C7A19E2-5D84-4B0F-9E26-A81C4D7F0B53"
+    root = Multi(f'multipart/alternative;\n\tboundary="{bnd}"', bnd, [
+        text_part(new, charset="utf-8", cte="quoted-printable", order="cte",
+                  ctype="text/plain;\n\tcharset=utf-8"),
+        text_part(apple_html(new), charset="utf-8", cte="quoted-printable", order="cte",
+                  ctype="text/html;\n\tcharset=utf-8"),
+    ])
+    hs = transport(frm, "198.51.100.78", when) + apple_headers(
+        f"Bettina Hoffmann <{frm}>", SUPPORT, "Neuer Bauzeichner", when,
+        "F0B2D4E6-1A3C-4E5F-8B7D-9C0A2E4F6B18@hoffmann-architekten.example")
+    hs.insert(hs.index("Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3826.600.51.1.1\\))"),
+              "Content-Type: " + root.ctype)
+    raw = ("\n".join(hs) + "\n\n").encode() + root.body
+    mail("018-link-primary-inactive-de-status-cancelled.eml", raw, intent="link",
+         requests=[(frm, "l.meier@hoffmann-architekten.example", "primary_inactive")],
+         why="'als Teammitglied ... freischalten' is a link request. P = sender b.hoffmann (team "
+             "plan, 5 seats) has status cancelled although paid_until is 2099-06-30; #5/#6 do not "
+             "apply -> link #7 primary_inactive (by status).",
+         sender=frm, pairs=[(frm, "l.meier@hoffmann-architekten.example")])
+
+
+# --- 019: primary inactive by paid_until (status still 'active', paid until 2021)
+def _m019():
+    frm = "derek.wu@summit-bikes.example"
+    when = datetime(2025, 6, 16, 12, 30, 5, tzinfo=PDT)
+    new = dedent("""
+Hey there,
+
+Kayla just joined the shop and signed up under kayla.ruiz@summit-bikes.example. Can you link her account to mine so she can use our plan?
+
+Thanks!
+Derek
+Summit Bikes
+""")
+    bnd = "0000000000003fa1d20638d4e7c2"
+    root = Multi(f'multipart/alternative; boundary="{bnd}"', bnd, [
+        Leaf('text/plain; charset="UTF-8"', new.encode()),
+        Leaf('text/html; charset="UTF-8"', f'<div dir="ltr">{divs(new.rstrip(chr(10)))}</div>\n'
+             .encode()),
+    ])
+    hs = transport(frm, "209.85.220.69", when, helo="mail-sor-f69.google.com",
+                   selector="google") + [
+        "MIME-Version: 1.0",
+        f"From: Derek Wu <{frm}>",
+        date_hdr(when),
+        "Message-ID: <CAF5nR8tQ1vYw3Jk7mZ0pLx2cB9eHd4sGu6aT1oWq3@mail.gmail.com>",
+        "Subject: New team member",
+        f"To: {SUPPORT}",
+    ]
+    mail("019-link-primary-inactive-en-paid-until-past.eml", serialize_top(hs, root),
+         intent="link",
+         requests=[(frm, "kayla.ruiz@summit-bikes.example", "primary_inactive")],
+         why="P = sender derek.wu: pro, status 'active' but paid_until 2021-09-30 < today -> "
+             "link #7 primary_inactive (by paid_until).",
+         sender=frm, pairs=[(frm, "kayla.ruiz@summit-bikes.example")])
+
+
+# --- 020: T written as 'name (at) domain (dot) tld', not registered
+def _m020():
+    frm = "dr.seidel@tierarztpraxis-seidel.example"
+    when = datetime(2025, 6, 17, 7, 21, 40, tzinfo=CEST)
+    body = dedent("""
+Guten Morgen,
+
+unsere neue Tiermedizinische Fachangestellte, Frau Anna Pohl, soll Zugriff auf unseren Plan bekommen. Ihre Adresse schreibe ich wegen unseres Spamfilters so: anna.pohl (at) tierarztpraxis-seidel (dot) example
+
+Bitte verknüpfen Sie sie als Teammitglied mit meinem Konto.
+
+Mit freundlichen Grüßen
+Dr. med. vet. Jan Seidel
+""")
+    hs = transport(frm, "198.51.100.80", when) + [
+        "Message-ID: <e7c1a9d2-3f4b-4d58-a6e0-1b2c3d4e5f60@tierarztpraxis-seidel.example>",
+        date_hdr(when),
+        "MIME-Version: 1.0",
+        "User-Agent: Mozilla Thunderbird",
+        "Content-Language: de-DE",
+        f"To: Kundenservice <{SUPPORT}>",
+        f"From: \"Dr. Jan Seidel\" <{frm}>",
+        "Subject: Teammitglied Frau Pohl",
+    ]
+    root = text_part(wrap(body, flowed=True), charset="UTF-8", cte="8bit",
+                     ctype="text/plain; charset=UTF-8; format=flowed")
+    mail("020-link-not-registered-de-at-dot-obfuscated.eml", message(hs, root, mime_version=None),
+         intent="link",
+         requests=[(frm, "anna.pohl@tierarztpraxis-seidel.example", "team_member_not_registered")],
+         why="T is written 'anna.pohl (at) tierarztpraxis-seidel (dot) example'. P = sender "
+             "dr.seidel (pro, active, 0 linked); T is not in accounts -> link #8 "
+             "team_member_not_registered.",
+         sender=frm, pairs=[(frm, "anna.pohl@tierarztpraxis-seidel.example")])
+
+
+# --- 021: T written as 'name [at] domain.tld', not registered; signature with addresses
+def _m021():
+    frm = "hello@fernway-travel.example"
+    when = datetime(2025, 6, 17, 16, 44, 2, tzinfo=BST)
+    body = dedent("""
+Hello,
+
+We've taken on a new travel consultant, Josh Bell. Please add him to our account as a team member - his email is josh.bell [at] fernway-travel.example.
+
+Thanks in advance,
+Harriet
+
+-- 
+Harriet Lowe | Fernway Travel
+Bookings: bookings@fernway-travel.example | Accounts: accounts@fernway-travel.example
++44 20 0000 1234
+""")
+    hs = transport(frm, "198.51.100.81", when, helo="out1-smtp.messagingengine.test") + [
+        "MIME-Version: 1.0",
+        "Message-Id: <a1f3c5e7-9b2d-4f60-8e1a-3c5e7b9d1f20@app.fastmail.test>",
+        date_hdr(when),
+        f"From: \"Fernway Travel\" <{frm}>",
+        f"To: {SUPPORT}",
+        "Subject: New team member: Josh Bell",
+        "Content-Type: text/plain",
+        "User-Agent: Cyrus-JMAP/3.11.0-alpha0-1127-g5c8e1d9f0-fm-20250611.001",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + encode_body(wrap(body, 76), "us-ascii", "7bit")
+    mail("021-link-not-registered-en-bracket-at-signature.eml", raw, intent="link",
+         requests=[(frm, "josh.bell@fernway-travel.example", "team_member_not_registered")],
+         why="T is written 'josh.bell [at] fernway-travel.example'; bookings@ and accounts@ are in "
+             "the signature after '-- '. P = sender hello@ (pro, active, 0 linked); T is not in "
+             "accounts -> link #8 team_member_not_registered.",
+         sender=frm, pairs=[(frm, "josh.bell@fernway-travel.example")])
+
+
+# --- 022: already linked DE
+def _m022():
+    frm = "sven.larsen@larsen-it.example"
+    when = datetime(2025, 6, 18, 20, 12, 55, tzinfo=CEST)
+    body = dedent("""
+Hallo,
+
+meine Frau arbeitet jetzt bei uns mit. Können Sie ihr Konto mia.larsen@larsen-it.example bitte mit meinem Konto verbinden?
+
+Gruß
+Sven Larsen
+""")
+    hs = transport(frm, "198.51.100.82", when) + [
+        "Content-Type: text/plain;\n\tcharset=us-ascii",
+        "Content-Transfer-Encoding: 7bit",
+        f"From: Sven Larsen <{frm}>",
+        "Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3826.600.51.1.1\\))",
+        "Subject: Konto meiner Frau",
+        date_hdr(when),
+        "Message-Id: <2B7E4F91-6C3A-4D08-A5E2-7F1B9C3D5E60@larsen-it.example>",
+        f"To: {SUPPORT}",
+        "X-Mailer: Apple Mail (2.3826.600.51.1.1)",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + wrap(body, 76).encode("ascii")
+    mail("022-link-already-linked-de.eml", raw, intent="link",
+         requests=[(frm, "mia.larsen@larsen-it.example", "already_linked")],
+         why="P = sender sven.larsen (pro, active, 1 linked); T mia.larsen is already linked to P "
+             "-> link #9 already_linked.",
+         sender=frm, pairs=[(frm, "mia.larsen@larsen-it.example")])
+
+
+# --- 023: already linked EN
+def _m023():
+    frm = "naomi.fisher@fisher-law.example"
+    when = datetime(2025, 6, 18, 9, 40, 31, tzinfo=EDT)
+    body = dedent("""
+Good morning,
+
+Could you please connect our paralegal's account (paralegal@fisher-law.example) to my account? She tells me she can't see the shared templates.
+
+Regards,
+Naomi Fisher
+Fisher Law LLP
+""")
+    hs = transport(frm, "198.51.100.83", when) + [
+        f"From: Naomi Fisher <{frm}>",
+        f"To: \"'Customer Support'\" <{SUPPORT}>",
+        "Subject: Paralegal account",
+        date_hdr(when),
+        "Message-ID: <01a201dbe04f$9c3d7e20$d4b87a60$@fisher-law.example>",
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain;\n\tcharset="us-ascii"',
+        "Content-Transfer-Encoding: 7bit",
+        "X-Mailer: Microsoft Outlook 16.0",
+        "Thread-Index: AdvgT5w9fiDUuHpgQkyZ0D1e8mNa4Q==",
+        "Content-Language: en-us",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + wrap(body, 76).encode("ascii")
+    mail("023-link-already-linked-en.eml", raw, intent="link",
+         requests=[(frm, "paralegal@fisher-law.example", "already_linked")],
+         why="P = sender naomi.fisher (team, active); T paralegal@ is already linked to P -> "
+             "link #9 already_linked.",
+         sender=frm, pairs=[(frm, "paralegal@fisher-law.example")])
+
+
+# --- 024: linked elsewhere DE
+def _m024():
+    frm = "ines.wagner@wagner-coaching.example"
+    when = datetime(2025, 6, 19, 10, 3, 17, tzinfo=CEST)
+    body = dedent("""
+Liebes Support-Team,
+
+ab Juli unterstützt mich eine virtuelle Assistentin, Kerstin. Sie hat schon ein Konto bei Ihnen: va.kerstin@assistenz-service.example
+
+Würden Sie ihr Konto bitte mit meinem verknüpfen?
+
+Herzliche Grüße
+Ines Wagner
+Wagner Coaching
+""")
+    hs = transport(frm, "198.51.100.84", when) + [
+        f"Message-ID: <9d8c7b6a-5f4e-4d3c-2b1a-0f9e8d7c6b5a@wagner-coaching.example>",
+        date_hdr(when),
+        "MIME-Version: 1.0",
+        "User-Agent: Mozilla Thunderbird",
+        f"To: {SUPPORT}",
+        f"From: Ines Wagner <{frm}>",
+        "Subject: Virtuelle Assistentin",
+        "Content-Language: de-DE",
+    ]
+    root = text_part(wrap(body, flowed=True), charset="UTF-8", cte="8bit",
+                     ctype="text/plain; charset=UTF-8; format=flowed")
+    mail("024-link-linked-elsewhere-de.eml", message(hs, root, mime_version=None), intent="link",
+         requests=[(frm, "va.kerstin@assistenz-service.example", "linked_elsewhere")],
+         why="P = sender ines.wagner (pro, active, 0 linked); T va.kerstin is registered but "
+             "linked to another primary (buero@pfeiffer-immobilien) -> link #10 linked_elsewhere.",
+         sender=frm, pairs=[(frm, "va.kerstin@assistenz-service.example")])
+
+
+# --- 025: linked elsewhere EN
+def _m025():
+    frm = "liam.oconnor@oconnor-tiling.example"
+    when = datetime(2025, 6, 19, 18, 27, 9, tzinfo=BST)
+    new = dedent("""
+Hi,
+
+I've hired Jade Evans as a part-time VA. Her account is jade.evans@remote-va.example - please link it to my account.
+
+Cheers,
+Liam O'Connor
+O'Connor Tiling
+""")
+    bnd = "000000000000a9c1e50638e1b7f4"
+    root = Multi(f'multipart/alternative; boundary="{bnd}"', bnd, [
+        Leaf('text/plain; charset="UTF-8"', new.encode()),
+        Leaf('text/html; charset="UTF-8"', f'<div dir="ltr">{divs(new.rstrip(chr(10)))}</div>\n'
+             .replace("'", "&#39;").encode()),
+    ])
+    hs = transport(frm, "209.85.220.65", when, helo="mail-sor-f65.google.com",
+                   selector="google") + [
+        "MIME-Version: 1.0",
+        f"From: Liam O'Connor <{frm}>",
+        date_hdr(when),
+        "Message-ID: <CAMp2sW9xQ4bN7kR1tY0zLc5vG8eJd3hFu2aS6oPq9@mail.gmail.com>",
+        "Subject: VA account",
+        f"To: {SUPPORT}",
+    ]
+    mail("025-link-linked-elsewhere-en.eml", serialize_top(hs, root), intent="link",
+         requests=[(frm, "jade.evans@remote-va.example", "linked_elsewhere")],
+         why="P = sender liam.oconnor (pro, active, 0 linked); T jade.evans is linked to another "
+             "primary (office@greenway-plumbing) -> link #10 linked_elsewhere.",
+         sender=frm, pairs=[(frm, "jade.evans@remote-va.example")])
+
+
+OUTLOOK_HEAD = (
+    '<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+    'xmlns:w="urn:schemas-microsoft-com:office:word" '
+    'xmlns:m="http://schemas.microsoft.com/office/2004/12/omml" '
+    'xmlns="http://www.w3.org/TR/REC-html40">\n<head>\n'
+    '<meta http-equiv="Content-Type" content="text/html; charset={cs}">\n'
+    '<meta name="Generator" content="Microsoft Word 15 (filtered medium)">\n'
+    '<style><!--\np.MsoNormal, li.MsoNormal, div.MsoNormal\n\t{{margin:0cm;\n\tfont-size:11.0pt;\n'
+    '\tfont-family:"Calibri",sans-serif;}}\n--></style>\n</head>\n'
+    '<body lang="{lang}" link="#0563C1" vlink="#954F72" style="word-wrap:break-word">\n'
+    '<div class="WordSection1">\n')
+
+
+def outlook_block_html(fields: list[tuple[str, str]]) -> str:
+    inner = "<br>\n".join(f"<b>{k}</b> {linkify(esc(v))}" for k, v in fields)
+    return ('<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">\n'
+            f'<p class="MsoNormal"><b><span lang="DE"></span></b>{inner}<o:p></o:p></p>\n</div>\n')
+
+
+def outlook_reply(new, fields, quoted, *, cs, lang):
+    """Outlook classic: (text/plain, text/html) of a reply with a From:/Sent: header block."""
+    plain = (new + "\n" + "\n".join(f"{k} {v}" for k, v in fields) + "\n\n" + quoted)
+    htm = (OUTLOOK_HEAD.format(cs=cs, lang=lang) + paras(new.rstrip("\n"), suffix="<o:p></o:p>")
+           + '\n<p class="MsoNormal"><o:p>&nbsp;</o:p></p>\n' + outlook_block_html(fields)
+           + paras(quoted.rstrip("\n"), suffix="<o:p></o:p>") + "\n</div>\n</body>\n</html>\n")
+    return plain, htm
+
+
+# --- 026: no free seat DE (2 of 2 used, one of them expired); Outlook 'Von:/Gesendet:' block
+def _m026():
+    frm = "carsten.wolf@wolf-druck.example"
+    when = datetime(2025, 6, 20, 8, 52, 11, tzinfo=CEST)
+    prev = datetime(2025, 6, 18, 14, 7, tzinfo=CEST)
+    first = datetime(2025, 6, 18, 9, 31, tzinfo=CEST)
+    new = dedent("""
+Hallo,
+
+danke für die Info. Unser neuer Drucker Paul Engel hat sich jetzt registriert, und zwar mit p.engel@wolf-druck.example. Bitte verknüpfen Sie sein Konto mit meinem Hauptkonto.
+
+Viele Grüße
+Carsten Wolf
+
+Wolf Druck GmbH
+""")
+    quoted = dedent(f"""
+Guten Tag Herr Wolf,
+
+gern verknüpfen wir weitere Teammitglieder mit Ihrem Konto. Bitte lassen Sie Ihren Mitarbeiter zuerst ein kostenloses Testkonto anlegen und teilen Sie uns dann die dabei verwendete Adresse mit.
+
+Freundliche Grüße
+Ihr Kundenservice
+
+Von: Carsten Wolf <{frm}>
+Gesendet: {outlook_de_sent(first)}
+An: {SUPPORT}
+Betreff: Neuer Mitarbeiter
+
+Hallo,
+
+Herr Kunz (e.kunz@wolf-druck.example) ist bei uns ausgeschieden, dafür fängt nächste Woche ein neuer Mitarbeiter an. Wie bekommt er Zugang?
+
+Carsten Wolf
+""")
+    fields = [("Von:", f"Kundenservice <{SUPPORT}>"), ("Gesendet:", outlook_de_sent(prev)),
+              ("An:", f"Carsten Wolf <{frm}>"), ("Betreff:", "AW: Neuer Mitarbeiter")]
+    plain, htm = outlook_reply(new, fields, quoted, cs="iso-8859-1", lang="DE")
+    bnd = "----=_NextPart_000_0042_01DBE1B3.7F8E9A20"
+    root = Multi(f'multipart/alternative;\n\tboundary="{bnd}"', bnd, [
+        text_part(plain, charset="iso-8859-1", cte="quoted-printable"),
+        text_part(htm, charset="iso-8859-1", cte="quoted-printable",
+                  ctype='text/html; charset="iso-8859-1"'),
+    ], preamble="This is a multipart message in MIME format.\n\n")
+    hs = transport(frm, "198.51.100.86", when) + [
+        f"From: \"Carsten Wolf\" <{frm}>",
+        f"To: \"'Kundenservice'\" <{SUPPORT}>",
+        "References: <reply.c17e0a4b92f6d538@mailbot.test>",
+        "In-Reply-To: <reply.c17e0a4b92f6d538@mailbot.test>",
+        "Subject: AW: Neuer Mitarbeiter",
+        date_hdr(when),
+        "Message-ID: <004101dbe1b3$7f8e9a20$7eabce60$@wolf-druck.example>",
+        "MIME-Version: 1.0",
+        "X-Mailer: Microsoft Outlook 16.0",
+        "Thread-Index: AQH3k2dXq9b1LwZ0YcUe5sPb1vTqJbQfVn0A",
+        "Content-Language: de",
+    ]
+    mail("026-link-no-free-seat-de-outlook-von-gesendet.eml", serialize_top(hs, root),
+         intent="link",
+         requests=[(frm, "p.engel@wolf-druck.example", "no_free_seat")],
+         why="Only the text above the Outlook 'Von:/Gesendet:' block is read (e.kunz@ is quoted). "
+             "P = sender carsten.wolf (pro, 2 seats) already has 2 linked members (a.wolf active, "
+             "e.kunz expired - any status counts); T p.engel registered, unlinked -> link #11 "
+             "no_free_seat.",
+         sender=frm, pairs=[(frm, "p.engel@wolf-druck.example")])
+
+
+# --- 027: no free seat EN (team plan, 5 of 5 used)
+def _m027():
+    frm = "admin@clearpath-dental.example"
+    when = datetime(2025, 6, 20, 15, 18, 44, tzinfo=EDT)
+    body = dedent("""
+Hello Support,
+
+We have a new hygienist starting Monday. Finn Hart has registered with finn.hart@clearpath-dental.example - could you please add him to our practice account as a staff member?
+
+Thank you,
+Dana Ruiz
+Practice Manager, Clearpath Dental
+""")
+    hs = transport(frm, "198.51.100.87", when) + [
+        f"From: Clearpath Dental Admin <{frm}>",
+        f"To: \"Customer Support\" <{SUPPORT}>",
+        "Subject: Add staff member Finn Hart",
+        date_hdr(when),
+        "Message-ID: <5e3b8f0c2d1a4e97b6c0@clearpath-dental.example>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=UTF-8; format=flowed",
+        "Content-Transfer-Encoding: 7bit",
+        "User-Agent: Roundcube Webmail/1.6.10",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + wrap(body, flowed=True).encode("ascii")
+    mail("027-link-no-free-seat-en-team-plan.eml", raw, intent="link",
+         requests=[(frm, "finn.hart@clearpath-dental.example", "no_free_seat")],
+         why="'add him ... as a staff member' is a link request. P = sender admin@ (team plan, 5 "
+             "seats) has 5 linked members (3 active, 2 expired - any status counts); T finn.hart "
+             "registered, unlinked -> link #11 no_free_seat.",
+         sender=frm, pairs=[(frm, "finn.hart@clearpath-dental.example")])
+
+
+# --- 028: two team members, one free seat: the first takes it
+def _m028():
+    frm = "heike.brandner@brandner-reisen.example"
+    when = datetime(2025, 6, 23, 9, 6, 58, tzinfo=CEST)
+    body = dedent("""
+Guten Tag,
+
+zum Saisonstart haben wir zwei neue Kolleginnen im Reisebüro. Beide haben sich bereits registriert. Bitte verknüpfen Sie die folgenden Konten als Teammitglieder mit meinem Hauptkonto:
+
+1. Sophie Kurz – s.kurz@brandner-reisen.example
+2. Maren Ostermann – m.ostermann@brandner-reisen.example
+
+Falls nur noch ein Platz frei ist, hat Frau Kurz Vorrang.
+
+Vielen Dank!
+Heike Brandner
+Brandner Reisen
+""")
+    hs = transport(frm, "198.51.100.88", when) + [
+        f"Message-ID: <4a5b6c7d-8e9f-4012-a3b4-c5d6e7f80912@brandner-reisen.example>",
+        date_hdr(when),
+        "MIME-Version: 1.0",
+        "User-Agent: Mozilla Thunderbird",
+        "Content-Language: de-DE",
+        f"To: {SUPPORT}",
+        f"From: Heike Brandner <{frm}>",
+        "Subject: Zwei neue Kolleginnen",
+    ]
+    root = text_part(wrap(body, flowed=True), charset="UTF-8", cte="8bit",
+                     ctype="text/plain; charset=UTF-8; format=flowed")
+    mail("028-link-two-members-one-seat-de.eml", message(hs, root, mime_version=None),
+         intent="link",
+         requests=[(frm, "s.kurz@brandner-reisen.example", "ready_to_link"),
+                   (frm, "m.ostermann@brandner-reisen.example", "no_free_seat")],
+         why="Two requests, decided in the order written. P = sender heike.brandner (pro, 2 seats, "
+             "1 linked: o.brandner). s.kurz: registered, unlinked, 1 < 2 -> #12 ready_to_link, which "
+             "takes the last seat; m.ostermann: registered, unlinked, now 2 >= 2 -> #11 no_free_seat.",
+         sender=frm, pairs=[(frm, "s.kurz@brandner-reisen.example"),
+                            (frm, "m.ostermann@brandner-reisen.example")])
+
+
+# --- 029: three team members on a team plan with 4 of 5 seats used
+def _m029():
+    frm = "ops@harborview-clinic.example"
+    when = datetime(2025, 6, 23, 13, 45, 30, tzinfo=EDT)
+    body = dedent("""
+Hi,
+
+Three new staff members are joining Harborview Clinic this month. Please link their accounts to our main account (ops@harborview-clinic.example) in this order:
+
+- Kelly Brooks: k.brooks@harborview-clinic.example
+- Dominic Walsh: d.walsh@harborview-clinic.example
+- Maya Quinn: m.quinn@harborview-clinic.example
+
+Thanks for your help,
+Operations Team
+Harborview Clinic
+""")
+    hs = transport(frm, "198.51.100.89", when) + [
+        f"From: Harborview Clinic Operations <{frm}>",
+        f"To: {SUPPORT}",
+        "Subject: Three new staff accounts",
+        date_hdr(when),
+        "Message-ID: <20250623174530.81234.ops@harborview-clinic.example>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Transfer-Encoding: 7bit",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + wrap(body, 76).encode("ascii")
+    mail("029-link-three-members-team-plan-en.eml", raw, intent="link",
+         requests=[(frm, "k.brooks@harborview-clinic.example", "team_member_not_registered"),
+                   (frm, "d.walsh@harborview-clinic.example", "ready_to_link"),
+                   (frm, "m.quinn@harborview-clinic.example", "no_free_seat")],
+         why="Three requests in the order written; P = ops@ (team plan, 5 seats, 4 linked). "
+             "k.brooks: not in accounts -> #8 team_member_not_registered (takes no seat); d.walsh: "
+             "registered, unlinked, 4 < 5 -> #12 ready_to_link (takes the 5th seat); m.quinn: "
+             "5 >= 5 -> #11 no_free_seat.",
+         sender=frm, pairs=[(frm, "k.brooks@harborview-clinic.example"),
+                            (frm, "d.walsh@harborview-clinic.example"),
+                            (frm, "m.quinn@harborview-clinic.example")])

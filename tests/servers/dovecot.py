@@ -92,6 +92,7 @@ class DovecotServer:
         *,
         users: Mapping[str, str] | None = None,
         tls: bool = True,
+        spare_users: int = 200,
     ) -> None:
         # Unix sockets live under base_dir; keep the path short (sun_path is 108 bytes).
         # The auth process runs as user dovecot and must reach the passwd-file, so
@@ -100,6 +101,10 @@ class DovecotServer:
         self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
         self.users = dict(users or DEFAULT_USERS)
+        # Dovecot re-reads a changed passwd-file at most once a second, so logins
+        # added during a run may not work at once: hand out pre-made ones instead.
+        self._spare = [f"box{n:03d}" for n in range(spare_users)]
+        self.users.update({name: f"pw-{name}" for name in self._spare})
         self.tls = tls
         self.host = HOST
         self.port = free_port()
@@ -139,6 +144,7 @@ listen = {HOST}
 {ssl_lines}disable_plaintext_auth = no
 auth_mechanisms = plain login xoauth2
 auth_verbose = yes
+auth_failure_delay = 0
 mail_location = maildir:{self.mail_root}/%u
 mail_max_userip_connections = 1000
 passdb {{
@@ -148,6 +154,12 @@ passdb {{
 userdb {{
   driver = static
   args = uid={MAIL_USER.pw_uid} gid={MAIL_USER.pw_gid} home={self.root}/home/%u
+}}
+# Failed logins in the tests must not slow down every later login from 127.0.0.1.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service imap-login {{
   inet_listener imap {{
@@ -221,11 +233,11 @@ service imap-login {{
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def add_user(self, name: str, password: str) -> None:
-        """Add a login; Dovecot re-reads the passwd-file when it changes."""
-        self.users[name] = password
-        with (self.root / "users").open("a") as handle:
-            handle.write(f"{name}:{{PLAIN}}{password}::::::\n")
+    def new_user(self) -> str:
+        """A login nobody has used yet, with an empty INBOX (password in ``users``)."""
+        if not self._spare:
+            raise RuntimeError("no spare Dovecot users left: raise spare_users")
+        return self._spare.pop(0)
 
     # -- mail -------------------------------------------------------------
 

@@ -39,6 +39,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 HOST = "127.0.0.1"
+# The login the STARTTLS+AUTH fixture accepts (tests/conftest.py: smtp_tls_server).
+SMTP_USER, SMTP_PASSWORD = "mailbot", "smtp-Pa55word-7c1e"
 
 
 def free_port() -> int:

@@ -1,0 +1,95 @@
+"""Triage throughput against the stdlib floor, measured in the same run.
+
+Builds N mails (default 3,000) from the sample corpus with unique Message-IDs,
+times ``mailbot triage --json`` over them, and times the floor: a Python
+process that parses each file with ``email.policy.default`` and reads
+``get_body().get_content()``. Both run as fresh processes, so both pay start-up.
+
+    python benchmarks/bench_triage.py [--mails 3000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCES = [REPO.parent / "shared" / "corpus", REPO / "tests" / "data"]
+
+FLOOR = r"""
+import sys
+from email import message_from_binary_file, policy
+from pathlib import Path
+n = 0
+for path in sorted(Path(sys.argv[1]).iterdir()):
+    with path.open("rb") as handle:
+        msg = message_from_binary_file(handle, policy=policy.default)
+    body = msg.get_body(preferencelist=("plain", "html"))
+    if body is not None:
+        try:
+            body.get_content()
+        except (LookupError, UnicodeError):
+            pass
+    n += 1
+print(n)
+"""
+
+
+def corpus() -> tuple[Path, list[Path]]:
+    for base in SOURCES:
+        mails = base / "msgs" if (base / "msgs").is_dir() else base / "mails"
+        if mails.is_dir() and (base / "accounts.csv").exists():
+            return base, sorted(mails.glob("*.eml"))
+    sys.exit("no corpus found (../shared/corpus or tests/data)")
+
+
+def build(folder: Path, sources: list[Path], count: int) -> None:
+    originals = [p.read_bytes() for p in sources]
+    for i in range(count):
+        raw = originals[i % len(originals)]
+        raw, found = re.subn(rb"(?im)^Message-ID:\s*<", b"Message-ID: <b%d." % i, raw, count=1)
+        if not found:
+            raw = b"Message-ID: <bench.%d@bench.example>\n" % i + raw
+        (folder / f"{i:06d}.eml").write_bytes(raw)
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mails", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    base, sources = corpus()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "mails"
+        folder.mkdir()
+        build(folder, sources, args.mails)
+        env = {**os.environ, "PYTHONPATH": str(REPO), "MAILBOT_CONFIG": str(base / "config.toml"),
+               "MAILBOT_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
+        mailbot = [sys.executable, "-m", "mailbot"]
+        subprocess.run([*mailbot, "accounts", "import", str(base / "accounts.csv")], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+        floor_times, triage_times = [], []
+        for _ in range(args.rounds):  # interleaved, so drift on a noisy machine hits both
+            floor_times.append(timed([sys.executable, "-c", FLOOR, str(folder)], env))
+            triage_times.append(timed([*mailbot, "triage", "--json", str(folder)], env))
+    floor, triage = min(floor_times), min(triage_times)
+    print(f"corpus: {len(sources)} source mails from {base}, {args.mails} mails built")
+    print(f"floor  (policy.default parse + get_content): {args.mails / floor:8.0f} mails/s  ({floor:.2f} s)")
+    print(f"triage (mailbot triage --json):              {args.mails / triage:8.0f} mails/s  ({triage:.2f} s)")
+    print(f"ratio triage/floor: {floor / triage:.2f}x (best of {args.rounds}; target >= 1.0x)")
+
+
+if __name__ == "__main__":
+    main()
