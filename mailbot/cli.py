@@ -188,3 +188,215 @@ def _print_triage_table(rows: list[dict[str, Any]]) -> None:
         table.add_row(row["file"], row["intent"], row["language"] or "", row["sender"] or "",
                       row["sender_verified"], requests)
     console.print(table)
+
+
+# --- review: the agent's side ---------------------------------------------------
+
+audit_app = typer.Typer(no_args_is_help=True, help="The audit trail of agent decisions and deliveries.")
+app.add_typer(audit_app, name="audit")
+
+
+def agent_name(explicit: str | None) -> str:
+    """--agent, else MAILBOT_AGENT, else the login name: every decision names a person."""
+    import getpass
+    import os
+
+    name = explicit or os.environ.get("MAILBOT_AGENT") or getpass.getuser()
+    return name.strip() or "unknown"
+
+
+@drafts_app.command("approve")
+def drafts_approve(
+    ctx: typer.Context,
+    draft_id: Annotated[int, typer.Argument(metavar="ID")],
+    agent: Annotated[str | None, typer.Option("--agent", help="Your name (or MAILBOT_AGENT).")] = None,
+    body_file: Annotated[
+        Path | None, typer.Option("--body-file", help="Send this text instead of the draft's (kept beside it).")
+    ] = None,
+) -> None:
+    """Apply the proposed account change and queue the reply, in one transaction."""
+    from mailbot.db import make_engine
+    from mailbot.errors import StaleDecision
+    from mailbot.review import approve
+
+    settings = settings_of(ctx)
+    body = None
+    if body_file is not None:
+        try:
+            body = body_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            err_console.print(f"error: cannot read {body_file}: {exc}")
+            raise typer.Exit(2) from None
+    try:
+        result = approve(engine=make_engine(settings.database.url), settings=settings,
+                         draft_id=draft_id, agent=agent_name(agent), body=body)
+    except StaleDecision as exc:
+        err_console.print(f"[bold yellow]not approved:[/] {exc}", highlight=False)
+        raise typer.Exit(3) from None
+    done = "; ".join(result.actions) if result.actions else "no account change"
+    edited = " (edited text)" if result.edited else ""
+    console.print(f"approved draft {draft_id}{edited}: {done}; reply queued as {result.outbox_message_id}",
+                  highlight=False)
+
+
+@drafts_app.command("reject")
+def drafts_reject(
+    ctx: typer.Context,
+    draft_id: Annotated[int, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    agent: Annotated[str | None, typer.Option("--agent", help="Your name (or MAILBOT_AGENT).")] = None,
+) -> None:
+    """Reject a draft: nothing is sent and no account changes."""
+    from mailbot.db import make_engine
+    from mailbot.review import reject
+
+    settings = settings_of(ctx)
+    reject(engine=make_engine(settings.database.url), draft_id=draft_id, agent=agent_name(agent), reason=reason)
+    console.print(f"rejected draft {draft_id}", highlight=False)
+
+
+@audit_app.command("list")
+def audit_list(
+    ctx: typer.Context,
+    draft_id: Annotated[int | None, typer.Option("--draft", help="Only this draft's events.")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines.")] = False,
+) -> None:
+    """Agent decisions and deliveries, newest first."""
+    from rich.table import Table
+
+    from mailbot.db import make_engine, new_session
+    from mailbot.review import audit_as_dict, list_audit
+
+    settings = settings_of(ctx)
+    with new_session(make_engine(settings.database.url)) as session:
+        events = [audit_as_dict(e) for e in list_audit(session=session, draft_id=draft_id, limit=limit)]
+    if as_json:
+        for event in events:
+            print_json_line(event)
+        return
+    table = Table()
+    for column in ("at", "agent", "action", "draft", "detail"):
+        table.add_column(column)
+    for e in events:
+        table.add_row(e["at"], e["agent"] or "", e["action"], str(e["draft_id"] or ""),
+                      json.dumps(e["detail"], ensure_ascii=False)[:120])
+    console.print(table)
+
+
+# --- mailbox ingestion: poll, run, demo, drafts list/show ---------------------------
+
+
+def _database_error_exit(exc: Exception) -> None:
+    # The driver's first line says what is wrong; the rest repeats SQL and raw mail.
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    err_console.print(f"[bold red]error:[/] database: {escape(reason)}", highlight=False)
+    raise typer.Exit(2)
+
+
+@app.command()
+def poll(ctx: typer.Context) -> None:
+    """One cycle for cron: fetch new mail, triage, store drafts; prints a one-line summary."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mailbot.db import make_engine
+    from mailbot.poller import poll_once
+
+    settings = settings_of(ctx)
+    try:
+        summary = poll_once(settings=settings, engine=make_engine(settings.database.url))
+    except SQLAlchemyError as exc:
+        _database_error_exit(exc)
+        return
+    console.print(summary.line(), highlight=False, markup=False)
+
+
+@app.command()
+def run(ctx: typer.Context) -> None:
+    """Long-lived: poll on the [schedule] and send approved replies until SIGTERM/Ctrl-C."""
+    from mailbot.scheduler import run_service
+
+    run_service(settings_of(ctx))
+
+
+@app.command()
+def demo() -> None:
+    """A self-contained run on embedded defaults (Maildir, SQLite, file outbox in var/demo/)."""
+    from mailbot.demo import print_demo, run_demo
+
+    print_demo(run_demo(), console)
+
+
+@drafts_app.command("list")
+def drafts_list(
+    ctx: typer.Context,
+    status: Annotated[
+        str, typer.Option("--status", help="pending, approved, sent, rejected, failed or all.")
+    ] = "pending",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, one draft per line.")] = False,
+) -> None:
+    """Drafts with a status (default: pending, the ones waiting for an agent)."""
+    from mailbot.db import make_engine, new_session
+    from mailbot.draft_views import DRAFT_STATUSES, draft_summary, list_drafts
+
+    if status not in (*DRAFT_STATUSES, "all"):
+        raise typer.BadParameter(f"expected one of {', '.join(DRAFT_STATUSES)}, all", param_hint="--status")
+    settings = settings_of(ctx)
+    with new_session(make_engine(settings.database.url)) as session:
+        rows = [draft_summary(d) for d in list_drafts(session=session, status=status)]
+    if as_json:
+        for row in rows:
+            print_json_line(row)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Drafts ({status})")
+    for column in ("id", "intent", "lang", "to", "subject", "requests", "status"):
+        table.add_column(column)
+    for row in rows:
+        requests = "\n".join(
+            f"{r.get('primary') or '?'} ← {r.get('team_member') or '?'}: {r.get('outcome')}"
+            for r in row["requests"]
+        )
+        table.add_row(
+            str(row["id"]), row["intent"], row["language"], escape(row["to"]),
+            escape(row["subject"]), escape(requests), row["status"],
+        )
+    console.print(table)
+
+
+@drafts_app.command("show")
+def drafts_show(
+    ctx: typer.Context,
+    draft_id: Annotated[int, typer.Argument(metavar="ID", help="The draft's id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """One draft with its text, its requests and the mail it answers."""
+    from mailbot.db import make_engine, new_session
+    from mailbot.draft_views import draft_detail, find_draft
+
+    settings = settings_of(ctx)
+    with new_session(make_engine(settings.database.url)) as session:
+        draft, inbound = find_draft(session=session, draft_id=draft_id)
+        detail = draft_detail(draft, inbound)
+    if as_json:
+        print_json_line(detail)
+        return
+    for key in ("id", "status", "intent", "language", "sender", "sender_verified", "to", "subject"):
+        console.print(f"{key:>16}: {detail[key] if detail[key] is not None else ''}", highlight=False, markup=False)
+    for request in detail["requests"]:
+        console.print(
+            f"{'request':>16}: {request.get('primary') or '?'} ← {request.get('team_member') or '?'}"
+            f": {request.get('outcome')} — {request.get('reason') or ''}",
+            highlight=False,
+            markup=False,
+        )
+    if detail["inbound"]:
+        mail = detail["inbound"]
+        console.print(
+            f"{'inbound':>16}: #{mail['id']} {mail['message_id'] or ''} from {mail['sender'] or '?'}",
+            highlight=False,
+            markup=False,
+        )
+    console.rule()
+    console.print(detail["body"], highlight=False, markup=False)

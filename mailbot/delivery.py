@@ -61,15 +61,16 @@ class DeliverySummary:
     flagged_ids: list[int] = field(default_factory=list)
 
     def line(self) -> str:
-        text_ = (
+        """The one line ``mailbot send`` prints."""
+        line = (
             f"sent {self.sent}, retrying {self.retry}, failed {self.failed}, "
             f"needs agent {self.flagged}"
         )
         if self.throttled:
-            text_ += f", throttled {self.throttled}"
+            line += f", throttled {self.throttled}"
         if self.stopped:
-            text_ += f" (stopped: {self.stopped})"
-        return text_
+            line += f" (stopped: {self.stopped})"
+        return line
 
 
 def recipient_key(message_to: list[str]) -> str:
@@ -125,7 +126,9 @@ def deliver_queued(
 
     ``now`` fixes the clock for tests (naive means UTC); otherwise the real clock
     is read at each step. Runs its own event loop per message, so call it from a thread,
-    not from inside a running asyncio loop.
+    not from inside a running asyncio loop. An unexpected error (a bug) propagates
+    and leaves its row ``sending``: the first run after the lease flags it for an
+    agent rather than guessing whether it went out.
     """
 
     def clock() -> datetime:

@@ -14,7 +14,8 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Aware UTC: SQLModel refuses naive datetimes, and mixing the two is a bug source."""
+    return datetime.now(UTC)
 
 
 class Account(SQLModel, table=True):

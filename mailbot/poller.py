@@ -67,6 +67,7 @@ class PollSummary:
     marked: int = 0
     resynced: bool = False
     skipped: str | None = None  # why nothing was done (another poll holds the lock)
+    interrupted: bool = False  # stopped between batches because the service shuts down
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -80,6 +81,8 @@ class PollSummary:
             text += f", already stored {self.already_stored}"
         if self.resynced:
             text += ", resynced after a UIDVALIDITY change"
+        if self.interrupted:
+            text += ", stopped early to shut down"
         return text
 
 
@@ -93,7 +96,7 @@ def quick_dedup_key(raw: bytes) -> str:
     if message_id:
         match = _MSGID.search(str(message_id).encode("utf-8", "surrogateescape"))
         if match:
-            return match.group(0).decode("utf-8", "replace")
+            return _clean(match.group(0).decode("utf-8", "surrogateescape")) or ""
     return f"sha256:{hashlib.sha256(raw).hexdigest()}"
 
 
@@ -103,8 +106,27 @@ def _now() -> datetime:
 
 
 def _clean(value: str | None) -> str | None:
-    # PostgreSQL text cannot hold NUL; hostile mail can put one in a subject.
-    return value.replace("\x00", "") if isinstance(value, str) else value
+    """Text the database accepts: no NUL (PostgreSQL refuses it) and no lone surrogates.
+
+    Raw 8-bit header bytes come out of ``compat32`` as surrogate escapes; they are
+    almost always UTF-8 (RFC 6532), so turn them back into the characters meant.
+    """
+    if not isinstance(value, str):
+        return value
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    value = value.encode("utf-8", "replace").decode("utf-8")  # any other lone surrogate
+    return value.replace("\x00", "")
+
+
+def _clean_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, dict):
+        return {_clean(k): _clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_json(v) for v in value]
+    return value
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
@@ -196,7 +218,7 @@ class _Cycle:
             return self._store_failure(
                 message, quick, f"triage failed: {exc.__class__.__name__}: {exc}"
             )
-        key = result.dedup_key
+        key = _clean(result.dedup_key) or quick
         if key in known:
             self.summary.already_stored += 1
             return key
@@ -213,7 +235,7 @@ class _Cycle:
             # Another poller stored it between our check and our insert.
             self.summary.already_stored += 1
             return key
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, ValueError) as exc:  # ValueError: text the driver refuses
             log.warning("storing UID %s failed: %s", message.uid, exc.__class__.__name__)
             self.summary.errors += 1
             return self._store_failure(message, key, f"storing failed: {exc.__class__.__name__}")
@@ -239,7 +261,7 @@ class _Cycle:
                 f"only the first {len(message.raw):,} bytes are stored, the whole mail stays "
                 "on the server"
             )
-        as_json = result.to_json()
+        as_json = _clean_json(result.to_json())
         record = InboundMessage(
             dedup_key=_clean(result.dedup_key),
             message_id=_clean(result.message_id),
@@ -333,11 +355,14 @@ def poll_once(
     triage: TriageFn | None = None,
     lock_wait: float = DEFAULT_LOCK_WAIT,
     pause_seconds: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> PollSummary:
     """Run one cycle on ``settings.mailbox.folder``; raises ``MailboxUnavailable``.
 
     ``source`` defaults to the one ``settings.mailbox`` describes; ``triage`` to
     the real pipeline (tests pass a failing one to show per-message isolation).
+    ``should_stop`` is asked between batches, so ``mailbot run`` stops promptly on
+    SIGTERM without leaving a batch half-marked.
     """
     started = time.monotonic()
     source = source if source is not None else make_source(settings.mailbox)
@@ -385,6 +410,9 @@ def poll_once(
                     pause=pause_seconds,
                 )
                 for batch in _chunks(uids, settings.mailbox.batch_size):
+                    if should_stop is not None and should_stop():
+                        summary.interrupted = True
+                        break
                     cycle.run_batch(box, batch)
             box.last_success_at = _now()
             session.add(box)

@@ -36,7 +36,9 @@ def iter_mail_files(paths: Iterable[Path]) -> Iterator[MailFile]:
     """Every message under ``paths``, in a stable order; unreadable paths become errors."""
     for path in paths:
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            # A dangling symlink is listed (as an error line), never silently skipped.
+            listed = (p for p in path.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists()))
+            for child in sorted(p for p in listed if not p.name.startswith(".")):
                 yield from _from_file(child)
         elif path.is_file():
             yield from _from_file(path)

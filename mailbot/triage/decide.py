@@ -127,6 +127,7 @@ def decide_link(
             f"{used} of {seats} team seats of plan {primary.plan} are in use",
             seats=seats,
             used=used,
+            plan=primary.plan,
         )
     action = Action(
         "link", member.account_id, member.email, primary.account_id, primary.email, primary.plan, primary.paid_until
@@ -183,7 +184,12 @@ def decide_reactivate(
     if primary.status != "active" or not _paid(primary, today):
         return out("primary_not_renewed", 7, f"the primary is not active and paid: {_describe(primary)}")
     if member.status == "active" and member.paid_until is not None and member.paid_until >= primary.paid_until:  # type: ignore[operator]
-        return out("already_active", 8, f"{t_addr} is active and paid until {member.paid_until.isoformat()}")
+        return out(
+            "already_active",
+            8,
+            f"{t_addr} is active and paid until {member.paid_until.isoformat()}",
+            paid_until=member.paid_until,
+        )
     action = Action(
         "reactivate",
         member.account_id,

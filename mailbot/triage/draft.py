@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -58,6 +59,10 @@ def greeting_name(display_name: str) -> str:
     return name
 
 
+def _iso(value: object) -> str | None:
+    return value.isoformat() if isinstance(value, date) else None
+
+
 def _section(decision: Decision) -> dict[str, object]:
     action = decision.action
     facts = decision.facts
@@ -67,7 +72,7 @@ def _section(decision: Decision) -> dict[str, object]:
         "primary": request.primary,
         "team_member": request.team_member,
         "plan": action.plan if action else facts.get("plan"),
-        "paid_until": action.paid_until.isoformat() if action and action.paid_until else None,
+        "paid_until": _iso(action.paid_until if action else facts.get("paid_until")),
         "seats": facts.get("seats"),
         "used": facts.get("used"),
         "missing": facts.get("missing"),

@@ -1484,8 +1484,8 @@ Gruß
 Sven Larsen
 """)
     hs = transport(frm, "198.51.100.82", when) + [
-        "Content-Type: text/plain;\n\tcharset=us-ascii",
-        "Content-Transfer-Encoding: 7bit",
+        "Content-Type: text/plain;\n\tcharset=utf-8",
+        "Content-Transfer-Encoding: quoted-printable",
         f"From: Sven Larsen <{frm}>",
         "Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3826.600.51.1.1\\))",
         "Subject: Konto meiner Frau",
@@ -1494,7 +1494,7 @@ Sven Larsen
         f"To: {SUPPORT}",
         "X-Mailer: Apple Mail (2.3826.600.51.1.1)",
     ]
-    raw = ("\n".join(hs) + "\n\n").encode() + wrap(body, 76).encode("ascii")
+    raw = ("\n".join(hs) + "\n\n").encode() + encode_body(body, "utf-8", "quoted-printable")
     mail("022-link-already-linked-de.eml", raw, intent="link",
          requests=[(frm, "mia.larsen@larsen-it.example", "already_linked")],
          why="P = sender sven.larsen (pro, active, 1 linked); T mia.larsen is already linked to P "
@@ -1813,3 +1813,655 @@ Harborview Clinic
          sender=frm, pairs=[(frm, "k.brooks@harborview-clinic.example"),
                             (frm, "d.walsh@harborview-clinic.example"),
                             (frm, "m.quinn@harborview-clinic.example")])
+
+
+QUOTE_STYLE = ('class="gmail_quote" style="margin:0px 0px 0px 0.8ex;border-left:1px solid '
+               'rgb(204,204,204);padding-left:1ex"')
+
+
+def gmail_reply(new: str, attr: str, quoted: str, *, wrap_attr=False):
+    """(text/plain, text/html) of a Gmail reply with one level of quoting."""
+    a_plain = attr
+    if wrap_attr:
+        cut = attr.index("<")
+        a_plain = attr[:cut + 1] + "\n" + attr[cut + 1:]
+    plain = new + "\n" + a_plain + "\n\n" + quote(quoted.rstrip("\n")) + "\n"
+    htm = (f'<div dir="ltr">{divs(new.rstrip(chr(10)))}</div><br>'
+           f'<div class="gmail_quote gmail_quote_container"><div dir="ltr" class="gmail_attr">'
+           f'{linkify(esc(attr))}<br></div><blockquote {QUOTE_STYLE}>'
+           f'{divs(quoted.rstrip(chr(10)))}</blockquote></div>\n')
+    return plain, htm
+
+
+def new_outlook_reply(new: str, fields, quoted: str, *, lang="en"):
+    """New Outlook / Outlook on the web: (text/plain, text/html) with #divRplyFwdMsg."""
+    plain = (new + "\n________________________________\n"
+             + "\n".join(f"{k} {v}" for k, v in fields) + "\n\n" + quoted)
+    style = ('font-family: Aptos, Aptos_EmbeddedFont, Aptos_MSFontService, Calibri, Helvetica, '
+             'sans-serif; font-size: 12pt; color: rgb(0, 0, 0);')
+    body = "".join(f'<div class="elementToProof" style="{style}">'
+                   f'{linkify(esc(line)) if line else "<br>"}</div>\n'
+                   for line in new.rstrip("\n").split("\n"))
+    head = "<br>".join(f"<b>{k}</b>&nbsp;{esc(v)}" for k, v in fields)
+    qbody = "<br>\n".join(linkify(esc(line)) for line in quoted.rstrip("\n").split("\n"))
+    htm = ('<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html; charset=utf-8">\n'
+           '<style type="text/css" style="display:none;"> P {margin-top:0;margin-bottom:0;} '
+           '</style>\n</head>\n<body dir="ltr">\n' + body
+           + '<div id="appendonsend"></div>\n<hr style="display:inline-block;width:98%" '
+           'tabindex="-1">\n<div id="divRplyFwdMsg" dir="ltr"><font face="Calibri, sans-serif" '
+           f'style="font-size:11pt" color="#000000">{head}</font>\n<div>&nbsp;</div>\n</div>\n'
+           '<div class="BodyFragment"><font size="2"><span style="font-size:11pt;">\n'
+           f'<div class="PlainText">{qbody}</div>\n</span></font></div>\n</body>\n</html>\n')
+    return plain, htm
+
+
+def ms365_headers(frm_hdr, to, subject, when, msgid, *, lang="en-US", extra=(), thread_index=None):
+    return [f"From: {frm_hdr}", f"To: {to}", f"Subject: {subject}",
+            f"Thread-Topic: {subject.split(': ', 1)[-1] if subject.startswith(('Re: ', 'AW: ')) else subject}",
+            f"Thread-Index: {thread_index or 'AQHb' + digest(msgid, n=24)}",
+            date_hdr(when), f"Message-ID:\n <{msgid}>", *extra,
+            f"Accept-Language: {lang}, en-US" if lang != "en-US" else "Accept-Language: en-US",
+            f"Content-Language: {lang}", "X-MS-Has-Attach:", "X-MS-TNEF-Correlator:",
+            "MIME-Version: 1.0"]
+
+
+# --- 030: new Outlook EN reply (HTML #divRplyFwdMsg), quoted history with another address
+def _m030():
+    frm = "sophie.turner@maple-accounting.example"
+    when = datetime(2025, 6, 24, 10, 14, 2, tzinfo=BST)
+    prev = datetime(2025, 6, 23, 15, 12, tzinfo=BST)
+    first = datetime(2025, 6, 23, 9, 40, tzinfo=BST)
+    new = dedent("""
+Hi,
+
+Thanks for explaining. Ryan has now signed up with ryan.cole@maple-accounting.example - please link his account to mine as a team member.
+
+Best,
+Sophie
+
+Sophie Turner ACA
+Maple Accounting
+""")
+    quoted = dedent(f"""
+Hi Sophie,
+
+Team members need their own account first: please ask Ryan to register for the free trial on our homepage and send us the address he used. We will then link it to your account.
+
+Best regards,
+Customer Support
+________________________________
+From: Sophie Turner <{frm}>
+Sent: {outlook_en_sent(first)}
+To: {SUPPORT}
+Subject: New junior accountant
+
+Hello,
+
+We have a new junior accountant, Ryan, starting next week. Can he use our plan? Until his own mailbox is set up you can reach him at intern@maple-accounting.example.
+
+Sophie
+""")
+    fields = [("From:", f"Customer Support <{SUPPORT}>"), ("Sent:", outlook_en_sent(prev)),
+              ("To:", f"Sophie Turner <{frm}>"), ("Subject:", "Re: New junior accountant")]
+    plain, htm = new_outlook_reply(new, fields, quoted)
+    bnd = "_000_AM9PR03MB6817F2C4D1B0A3E9C5B7D2E1AF46AM9PR03MB6817eurp_"
+    root = Multi(f'multipart/alternative;\n\tboundary="{bnd}"', bnd, [
+        text_part(plain, charset="us-ascii", cte="quoted-printable",
+                  ctype='text/plain; charset="us-ascii"'),
+        text_part(htm, charset="us-ascii", cte="quoted-printable",
+                  ctype='text/html; charset="us-ascii"'),
+    ])
+    msgid = "AM9PR03MB6817F2C4D1B0A3E9C5B7D2E1AF46@AM9PR03MB6817.eurprd03.prod.outlook.com"
+    hs = transport(frm, "40.107.22.118", when,
+                   helo="EUR03-AM7-obe.outbound.protection.outlook.com",
+                   selector="selector1") + ms365_headers(
+        f"Sophie Turner <{frm}>", f"Customer Support <{SUPPORT}>",
+        "Re: New junior accountant", when, msgid, lang="en-GB",
+        extra=["References: <reply.4e9b0c2d7a1f6853@mailbot.test>",
+               "In-Reply-To: <reply.4e9b0c2d7a1f6853@mailbot.test>"])
+    mail("030-link-ready-en-new-outlook-reply.eml", serialize_top(hs, root), intent="link",
+         requests=[(frm, "ryan.cole@maple-accounting.example", "ready_to_link")],
+         why="New Outlook reply: only the text above the '____ / From: / Sent:' block "
+             "(#divRplyFwdMsg in HTML) is read; intern@ is in the quoted history. P = sender "
+             "sophie.turner (pro, active, 0 linked); T ryan.cole registered, unlinked -> link #12 "
+             "ready_to_link.",
+         sender=frm, pairs=[(frm, "ryan.cole@maple-accounting.example")])
+
+
+def apple_quote(attr: str, text: str) -> str:
+    lines = [attr, ""] + text.rstrip("\n").split("\n")
+    return "\n".join("> " + line if line else "> " for line in lines) + "\n"
+
+
+# --- 031: Apple Mail DE reply ("Am 02.06.2025 um 09:14 schrieb X <x@y>:", blockquote type=cite)
+def _m031():
+    frm = "thorsten.maier@maier-haustechnik.example"
+    when = datetime(2025, 6, 24, 17, 33, 12, tzinfo=CEST)
+    prev = datetime(2025, 6, 24, 9, 2, tzinfo=CEST)
+    new = dedent("""
+Hallo zusammen,
+
+Herr Demir hat sich jetzt selbst registriert, mit k.demir@maier-haustechnik.example. Bitte verknüpfen Sie sein Konto mit meinem.
+
+Gruß
+Thorsten Maier
+""")
+    quoted = dedent("""
+Guten Tag Herr Maier,
+
+unter kemal.demir@maier-haustechnik.example finden wir leider kein Konto. Bitte lassen Sie Ihren Mitarbeiter zuerst ein Testkonto anlegen; danach verknüpfen wir es gern mit Ihrem Hauptkonto.
+
+Freundliche Grüße
+Ihr Kundenservice
+""")
+    attr = apple_de(prev, "Kundenservice", SUPPORT)
+    plain = new + "\n" + apple_quote(attr, quoted)
+    bnd = "Apple-Mail=_9A4F2C81-3E7B-4D05-B6A1-0C2E8F4D7B39"
+    root = Multi(f'multipart/alternative;\n\tboundary="{bnd}"', bnd, [
+        text_part(plain, charset="utf-8", cte="quoted-printable", order="cte",
+                  ctype="text/plain;\n\tcharset=utf-8"),
+        text_part(apple_html(new, attr, quoted), charset="utf-8", cte="quoted-printable",
+                  order="cte", ctype="text/html;\n\tcharset=utf-8"),
+    ])
+    hs = transport(frm, "198.51.100.91", when)
+    hs += [f"Content-Type: {root.ctype}"] + apple_headers(
+        f"Thorsten Maier <{frm}>", f"Kundenservice <{SUPPORT}>",
+        "Re: Zugang neuer Mitarbeiter", when,
+        "6D3B1F08-9C2E-4A57-8E14-B0D7F3A9C265@maier-haustechnik.example",
+        extra=["In-Reply-To: <reply.0f7d2a9c4b3e1865@mailbot.test>",
+               "References: <A1B2C3D4-0000-4E5F-9A8B-7C6D5E4F3A21@maier-haustechnik.example>\n"
+               " <reply.0f7d2a9c4b3e1865@mailbot.test>"])
+    raw = ("\n".join(hs) + "\n\n").encode() + root.body
+    mail("031-link-ready-de-apple-mail-reply.eml", raw, intent="link",
+         requests=[(frm, "k.demir@maier-haustechnik.example", "ready_to_link")],
+         why="Apple Mail reply: the quoted part ('> Am ... schrieb ...:' / blockquote type=cite) "
+             "with the wrong address kemal.demir@ is not read. P = sender thorsten.maier (pro, "
+             "active, 0 linked); T k.demir registered, unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "k.demir@maier-haustechnik.example")])
+
+
+# --- 032: Apple Mail EN reply ("On 2 Jun 2025, at 09:14, X <x@y> wrote:")
+def _m032():
+    frm = "hannah.blake@blake-interiors.example"
+    when = datetime(2025, 6, 25, 12, 5, 49, tzinfo=BST)
+    prev = datetime(2025, 6, 25, 9, 14, tzinfo=BST)
+    new = dedent("""
+Perfect, thank you. Zoe has registered now with zoe.kim@blake-interiors.example, so please go ahead and link her to my account.
+
+Best wishes,
+Hannah
+""")
+    quoted = dedent("""
+Hello Hannah,
+
+Happy to help. Once your colleague has registered her own account, reply with the address she used and we will connect it to yours. Please don't send passwords or payment details by email; for invoices contact billing@mailbot.test.
+
+Kind regards,
+Customer Support
+""")
+    attr = apple_en(prev, "Customer Support", SUPPORT)
+    plain = new + "\n" + apple_quote(attr, quoted)
+    bnd = "Apple-Mail=_5E0C7A93-1B4D-4F28-9D36-E2A8C1F07B54"
+    root = Multi(f'multipart/alternative;\n\tboundary="{bnd}"', bnd, [
+        text_part(plain, charset="us-ascii", cte="7bit", order="cte",
+                  ctype="text/plain;\n\tcharset=us-ascii"),
+        text_part(apple_html(new, attr, quoted), charset="us-ascii", cte="quoted-printable",
+                  order="cte", ctype="text/html;\n\tcharset=us-ascii"),
+    ])
+    hs = transport(frm, "198.51.100.92", when)
+    hs += [f"Content-Type: {root.ctype}"] + apple_headers(
+        f"Hannah Blake <{frm}>", f"Customer Support <{SUPPORT}>",
+        "Re: Adding a colleague", when,
+        "C4E19B72-5A0D-4F36-8B2E-71D9A3C5F086@blake-interiors.example",
+        extra=["In-Reply-To: <reply.73c1e8b20d4f9a56@mailbot.test>",
+               "References: <reply.73c1e8b20d4f9a56@mailbot.test>"])
+    raw = ("\n".join(hs) + "\n\n").encode() + root.body
+    mail("032-link-ready-en-apple-mail-reply.eml", raw, intent="link",
+         requests=[(frm, "zoe.kim@blake-interiors.example", "ready_to_link")],
+         why="Apple Mail reply: the '> On ... wrote:' part (with billing@mailbot.test) is not read. "
+             "P = sender hannah.blake (pro, active, 0 linked); T zoe.kim registered, unlinked -> "
+             "link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "zoe.kim@blake-interiors.example")])
+
+
+# --- 033: Gmail DE reply ("Am Mo., 2. Juni 2025 um 09:14 Uhr schrieb X <x@y>:")
+def _m033():
+    frm = "lea.sommerfeld@sommerfeld-yoga.example"
+    when = datetime(2025, 6, 25, 21, 48, 3, tzinfo=CEST)
+    prev = datetime(2025, 6, 23, 11, 20, tzinfo=CEST)
+    new = dedent("""
+Hallo,
+
+super, danke! Ronja hat sich inzwischen registriert, ihre Adresse ist ronja.fuchs@webpost.test. Könnten Sie ihr Konto bitte mit meinem verknüpfen?
+
+Liebe Grüße
+Lea
+""")
+    quoted = dedent("""
+Hallo Frau Sommerfeld,
+
+gerne verknüpfen wir das Konto Ihrer Assistentin mit Ihrem Konto. Bitte schicken Sie uns dafür die Adresse, mit der sie sich registriert hat (nicht info@sommerfeld-yoga.example, sondern ihre eigene).
+
+Viele Grüße
+Ihr Kundenservice
+""")
+    plain, htm = gmail_reply(new, gmail_de(prev, "Kundenservice", SUPPORT), quoted)
+    bnd = "000000000000d2f7a10638f0c8e5"
+    root = Multi(f'multipart/alternative; boundary="{bnd}"', bnd, [
+        text_part(plain, charset="UTF-8", cte="quoted-printable", ctype='text/plain; charset="UTF-8"'),
+        text_part(htm, charset="UTF-8", cte="quoted-printable", ctype='text/html; charset="UTF-8"'),
+    ])
+    hs = transport(frm, "209.85.220.51", when, helo="mail-sor-f51.google.com",
+                   selector="google") + [
+        "MIME-Version: 1.0",
+        "References: <reply.2b8e5f0a9c7d1346@mailbot.test>",
+        "In-Reply-To: <reply.2b8e5f0a9c7d1346@mailbot.test>",
+        f"From: Lea Sommerfeld <{frm}>",
+        date_hdr(when),
+        "Message-ID: <CAGq8mT3pV0wRz5Lk2bY7xNc4eF1sJd9hUo6aK3iQ8@mail.gmail.com>",
+        f"Subject: Re: {q2047('Assistentin verknüpfen', 'UTF-8', upper=True)}",
+        f"To: {SUPPORT_DE}",
+    ]
+    mail("033-link-ready-de-gmail-reply.eml", serialize_top(hs, root), intent="link",
+         requests=[(frm, "ronja.fuchs@webpost.test", "ready_to_link")],
+         why="Gmail DE reply: only the text above 'Am ... um ... Uhr schrieb ...:' is read "
+             "(info@ is quoted). P = sender lea.sommerfeld (pro, active, 0 linked); T ronja.fuchs "
+             "registered, unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "ronja.fuchs@webpost.test")])
+
+
+# --- 034: Thunderbird DE reply, HTML with moz-cite-prefix ("Am 02.06.25 um 09:14 schrieb X:")
+def _m034():
+    frm = "andreas.koenig@koenig-elektro.example"
+    when = datetime(2025, 6, 26, 7, 41, 26, tzinfo=CEST)
+    prev = datetime(2025, 6, 25, 16, 40, tzinfo=CEST)
+    new = dedent("""
+Hallo,
+
+vielen Dank für die schnelle Antwort. Herr Lang hat sich jetzt registriert, seine Adresse lautet f.lang@koenig-elektro.example. Bitte verknüpfen Sie ihn als Teammitglied mit meinem Konto.
+
+Gruß
+Andreas König
+""")
+    quoted = dedent("""
+Guten Tag Herr König,
+
+unter florian.lang@koenig-elektro.example ist bei uns kein Konto registriert. Bitte lassen Sie Herrn Lang zuerst ein kostenloses Testkonto anlegen und nennen Sie uns dann die Adresse, damit wir die Konten verknüpfen können.
+
+Freundliche Grüße
+Ihr Kundenservice
+""")
+    attr = tb_de(prev, "Kundenservice")
+    plain = wrap(new, flowed=True) + "\n" + attr + "\n" + quote(wrap(quoted.rstrip("\n"), 70)) + "\n"
+    p_html = "\n".join(
+        f"    <p>{linkify(esc(block)).replace(chr(10), '<br>' + chr(10) + '      ')}</p>"
+        for block in new.rstrip("\n").split("\n\n"))
+    p_html = p_html.replace('<a href="mailto:', '<a class="moz-txt-link-abbreviated" href="mailto:')
+    htm = ('<!DOCTYPE html>\n<html>\n  <head>\n    <meta http-equiv="Content-Type" '
+           'content="text/html; charset=UTF-8">\n  </head>\n  <body>\n' + p_html + "\n"
+           f'    <div class="moz-cite-prefix">{esc(attr)}<br>\n    </div>\n'
+           '    <blockquote type="cite" cite="mid:reply.9c2f4e7a1b0d3856@mailbot.test">\n'
+           f'      <pre class="moz-quote-pre" wrap="">{linkify(esc(wrap(quoted.rstrip(chr(10)), 70)))}'
+           '\n</pre>\n    </blockquote>\n  </body>\n</html>\n')
+    htm = htm.replace('<a href="mailto:', '<a class="moz-txt-link-abbreviated" href="mailto:')
+    bnd = "------------7dK2pQ9sW4xZ1bN6vR3mT8cF"
+    root = Multi(f'multipart/alternative;\n boundary="{bnd}"', bnd, [
+        text_part(plain, charset="UTF-8", cte="8bit",
+                  ctype="text/plain; charset=UTF-8; format=flowed"),
+        text_part(htm, charset="UTF-8", cte="8bit", ctype="text/html; charset=UTF-8"),
+    ], preamble="This is a multi-part message in MIME format.\n")
+    hs = transport(frm, "198.51.100.94", when) + [
+        "Message-ID: <3e8a1c5f-7b2d-4f90-a6c4-9d1e0b3f5a72@koenig-elektro.example>",
+        date_hdr(when),
+        "MIME-Version: 1.0",
+        "User-Agent: Mozilla Thunderbird",
+        f"Subject: Re: Teammitglied {q2047('hinzufügen', 'UTF-8', upper=True)}",
+        "Content-Language: de-DE",
+        f"To: Kundenservice <{SUPPORT}>",
+        "References: <reply.9c2f4e7a1b0d3856@mailbot.test>",
+        f"From: {q2047('Andreas König', 'UTF-8', upper=True)} <{frm}>",
+        "In-Reply-To: <reply.9c2f4e7a1b0d3856@mailbot.test>",
+    ]
+    mail("034-link-ready-de-thunderbird-html-reply.eml", serialize_top(hs, root), intent="link",
+         requests=[(frm, "f.lang@koenig-elektro.example", "ready_to_link")],
+         why="Thunderbird reply: 'Am 25.06.25 um 16:40 schrieb Kundenservice:' (moz-cite-prefix) "
+             "starts the quote; florian.lang@ is quoted. P = sender andreas.koenig (pro, active, 0 "
+             "linked); T f.lang registered, unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "f.lang@koenig-elektro.example")])
+
+
+# --- 035: Thunderbird DE inline forward ("-------- Weitergeleitete Nachricht --------")
+def _m035():
+    frm = "susanne.albrecht@albrecht-consulting.example"
+    when = datetime(2025, 6, 26, 9, 12, 40, tzinfo=CEST)
+    fwd_when = datetime(2025, 6, 25, 17, 40, 12, tzinfo=CEST)
+    body = wrap(dedent("""
+Hallo liebes Support-Team,
+
+unten die Nachricht unseres neuen Mitarbeiters. Bitte verbinden Sie sein Konto als Teammitglied mit meinem Hauptkonto.
+
+Danke!
+Susanne Albrecht
+"""), flowed=True) + dedent(f"""
+
+-------- Weitergeleitete Nachricht --------
+Betreff: \tTestkonto angelegt
+Datum: \t{format_datetime(fwd_when)}
+Von: \tNils Becker <nils.becker@freemail.test>
+An: \tSusanne Albrecht <{frm}>
+
+
+
+""") + wrap(dedent("""
+Hallo Susanne,
+
+ich habe mich eben über die Startseite für die kostenlose Testversion angemeldet, mit meiner privaten Adresse nils.becker@freemail.test (die Firmenadresse ist noch nicht eingerichtet). Kannst du den Support bitten, mein Konto mit deinem zu verknüpfen?
+
+Viele Grüße
+Nils
+"""), flowed=True)
+    hs = transport(frm, "198.51.100.95", when) + [
+        "Message-ID: <c2d4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f@albrecht-consulting.example>",
+        date_hdr(when),
+        "MIME-Version: 1.0",
+        "User-Agent: Mozilla Thunderbird",
+        "Content-Language: de-DE",
+        f"To: {SUPPORT}",
+        f"From: Susanne Albrecht <{frm}>",
+        "Subject: Fwd: Testkonto angelegt",
+    ]
+    root = text_part(body, charset="UTF-8", cte="8bit",
+                     ctype="text/plain; charset=UTF-8; format=flowed")
+    mail("035-link-ready-de-thunderbird-forward.eml", message(hs, root, mime_version=None),
+         intent="link",
+         requests=[(frm, "nils.becker@freemail.test", "ready_to_link")],
+         why="The deliberately forwarded message (-------- Weitergeleitete Nachricht --------) is "
+             "part of the request and supplies T nils.becker; the only other address in it is the "
+             "sender's own (P). P pro, active, 0 linked; T registered, unlinked -> link #12 "
+             "ready_to_link.",
+         sender=frm, pairs=[(frm, "nils.becker@freemail.test")])
+
+
+# --- 036: Apple Mail DE forward ("Anfang der weitergeleiteten Nachricht:")
+def _m036():
+    frm = "dr.kaiser@kaiser-physio.example"
+    when = datetime(2025, 6, 26, 18, 2, 7, tzinfo=CEST)
+    new = dedent("""
+Hallo,
+
+bitte verknüpfen Sie das Konto von Frau Schulte (siehe unten) als Teammitglied mit meinem Praxiskonto.
+
+Danke und viele Grüße
+Stefan Kaiser
+""")
+    fwd_hdr = [("Von:", "Emma Schulte <emma.schulte@kaiser-physio.example>"),
+               ("Betreff:", "Mein Testkonto"),
+               ("Datum:", "26. Juni 2025 um 16:22:31 MESZ"),
+               ("An:", f"Stefan Kaiser <{frm}>")]
+    fwd_body = dedent("""
+Hallo Herr Dr. Kaiser,
+
+ich habe mich gerade für die kostenlose Testversion registriert, und zwar mit emma.schulte@kaiser-physio.example. Ab Montag kann ich dann die Terminplanung übernehmen.
+
+Viele Grüße
+Emma Schulte
+""")
+    plain = (new + "\nAnfang der weitergeleiteten Nachricht:\n\n"
+             + "\n".join(f"{k} {v}" for k, v in fwd_hdr) + "\n\n" + fwd_body)
+    hdr_html = "".join(
+        f'<div style="margin-top: 0px; margin-right: 0px; margin-bottom: 0px; margin-left: 0px;">'
+        f'<span style="font-family: -webkit-system-font, Helvetica Neue, Helvetica, sans-serif; '
+        f'color:rgba(0, 0, 0, 1.0);"><b>{k} </b></span><span style="font-family: '
+        f'-webkit-system-font, Helvetica Neue, Helvetica, sans-serif;">{linkify(esc(v))}'
+        f'<br></span></div>' for k, v in fwd_hdr)
+    inner = "".join(f"<div>{linkify(esc(x)) if x else '<br>'}</div>"
+                    for x in fwd_body.rstrip("\n").split("\n"))
+    lines = new.rstrip("\n").split("\n")
+    top = linkify(esc(lines[0])) + "".join(
+        f"<div>{linkify(esc(x)) if x else '<br>'}</div>" for x in lines[1:])
+    htm = ('<html aria-label="message body"><head><meta http-equiv="content-type" '
+           'content="text/html; charset=utf-8"></head><body style="overflow-wrap: break-word; '
+           '-webkit-nbsp-mode: space; line-break: after-white-space;">' + top
+           + '<div><br><div><br><blockquote type="cite"><div>Anfang der weitergeleiteten '
+           'Nachricht:</div><br class="Apple-interchange-newline">' + hdr_html
+           + '<br><div>' + inner + '</div></blockquote></div><br></div></body></html>')
+    bnd = "Apple-Mail=_B8D0F2A4-6C1E-4735-9F0B-3D5A7C9E1F24"
+    root = Multi(f'multipart/alternative;\n\tboundary="{bnd}"', bnd, [
+        text_part(plain, charset="utf-8", cte="quoted-printable", order="cte",
+                  ctype="text/plain;\n\tcharset=utf-8"),
+        text_part(htm, charset="utf-8", cte="quoted-printable", order="cte",
+                  ctype="text/html;\n\tcharset=utf-8"),
+    ])
+    hs = transport(frm, "198.51.100.96", when)
+    hs += [f"Content-Type: {root.ctype}"] + apple_headers(
+        f"Stefan Kaiser <{frm}>", SUPPORT, "Fwd: Mein Testkonto", when,
+        "A7C9E1F3-5B2D-4084-96A8-C0E2F4B6D819@kaiser-physio.example",
+        extra=["References: <E3F5A7B9-1C2D-4E6F-8A0B-2C4D6E8F0A13@kaiser-physio.example>"])
+    raw = ("\n".join(hs) + "\n\n").encode() + root.body
+    mail("036-link-ready-de-apple-mail-forward.eml", raw, intent="link",
+         requests=[(frm, "emma.schulte@kaiser-physio.example", "ready_to_link")],
+         why="The forwarded message ('Anfang der weitergeleiteten Nachricht:') is part of the "
+             "request and supplies T emma.schulte; dr.kaiser in it is the sender (P). P pro, active, "
+             "0 linked; T registered, unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "emma.schulte@kaiser-physio.example")])
+
+
+# --- 037: Gmail EN forward ("---------- Forwarded message ---------")
+def _m037():
+    frm = "joel.martin@martin-roofing.example"
+    when = datetime(2025, 6, 27, 8, 3, 19, tzinfo=EDT)
+    fwd_when = datetime(2025, 6, 26, 17, 2, tzinfo=EDT)
+    new = dedent("""
+Hi,
+
+Forwarding Ava's note below. Please add her to our account as a team member.
+
+Thanks,
+Joel
+""")
+    fwd_fields = [("From:", "Ava Reyes <ava.reyes@webpost.test>"),
+                  ("Date:", f"{EN_WD_SHORT[fwd_when.weekday()]}, {EN_MON_SHORT[fwd_when.month - 1]} "
+                            f"{fwd_when.day}, {fwd_when.year} at {h12(fwd_when)}"),
+                  ("Subject:", "Trial account"),
+                  ("To:", f"Joel Martin <{frm}>")]
+    fwd_body = dedent("""
+Hi Joel,
+
+I've signed up for the free trial with my personal email, ava.reyes@webpost.test. Let me know once it's connected to the company account!
+
+Ava
+""")
+    plain = (new + "\n---------- Forwarded message ---------\n"
+             + "\n".join(f"{k} {v}" for k, v in fwd_fields) + "\n\n\n" + fwd_body)
+    htm = (f'<div dir="ltr">{divs(new.rstrip(chr(10)))}<br><div class="gmail_quote '
+           'gmail_quote_container"><div dir="ltr" class="gmail_attr">---------- Forwarded message '
+           '---------<br>' + "<br>".join(f"{k} {linkify(esc(v))}" for k, v in fwd_fields)
+           + '<br></div><br><br>' + f'<div dir="ltr">{divs(fwd_body.rstrip(chr(10)))}</div>'
+           + '</div></div>\n').replace("'", "&#39;")
+    bnd = "000000000000c5e8f30639012a7b"
+    root = Multi(f'multipart/alternative; boundary="{bnd}"', bnd, [
+        Leaf('text/plain; charset="UTF-8"', plain.encode()),
+        text_part(htm, charset="UTF-8", cte="quoted-printable", ctype='text/html; charset="UTF-8"'),
+    ])
+    hs = transport(frm, "209.85.220.44", when, helo="mail-sor-f44.google.com",
+                   selector="google") + [
+        "MIME-Version: 1.0",
+        "References: <CAB3xLq7Vn2tRw9Kc0mYz4pGd8eJs1hFu5aT6oNq2@mail.gmail.com>",
+        "In-Reply-To: <CAB3xLq7Vn2tRw9Kc0mYz4pGd8eJs1hFu5aT6oNq2@mail.gmail.com>",
+        f"From: Joel Martin <{frm}>",
+        date_hdr(when),
+        "Message-ID: <CAE9kWp4Rz1vXq6Lm3cY8tNb5eH2sGd0jUo7aF4iP1@mail.gmail.com>",
+        "Subject: Fwd: Trial account",
+        f"To: {SUPPORT}",
+    ]
+    mail("037-link-ready-en-gmail-forward.eml", serialize_top(hs, root), intent="link",
+         requests=[(frm, "ava.reyes@webpost.test", "ready_to_link")],
+         why="The forwarded message (---------- Forwarded message ---------) is part of the "
+             "request and supplies T ava.reyes; joel.martin in it is the sender (P). P team, "
+             "active, 0 linked; T registered, unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "ava.reyes@webpost.test")])
+
+
+# --- 038: multipart/alternative where only the HTML has the address (a mailto: on a name)
+def _m038():
+    frm = "isabel.cruz@cruz-photo.example"
+    when = datetime(2025, 6, 27, 14, 36, 52, tzinfo=PDT)
+    plain = dedent("""
+Hi there,
+
+Could you please connect Theo Grant’s account to mine as a team member? He signed up for the trial yesterday and will be editing for me from now on.
+
+Thanks!
+Isabel Cruz
+Cruz Photography
+""")
+    htm = ('<html aria-label="message body"><head><meta http-equiv="content-type" '
+           'content="text/html; charset=utf-8"></head><body style="overflow-wrap: break-word; '
+           '-webkit-nbsp-mode: space; line-break: after-white-space;">Hi there,<div><br></div>'
+           '<div>Could you please connect <a href="mailto:theo.grant@cruz-photo.example">Theo '
+           'Grant</a>’s account to mine as a team member? He signed up for the trial yesterday '
+           'and will be editing for me from now on.</div><div><br></div><div>Thanks!</div>'
+           '<div>Isabel Cruz</div><div>Cruz Photography</div></body></html>')
+    bnd = "Apple-Mail=_0E2A4C6E-8F1B-4D3A-A5C7-E9B1D3F5A7C0"
+    root = Multi(f'multipart/alternative;\n\tboundary="{bnd}"', bnd, [
+        text_part(plain, charset="utf-8", cte="quoted-printable", order="cte",
+                  ctype="text/plain;\n\tcharset=utf-8"),
+        text_part(htm, charset="utf-8", cte="quoted-printable", order="cte",
+                  ctype="text/html;\n\tcharset=utf-8"),
+    ])
+    hs = transport(frm, "198.51.100.98", when)
+    hs += [f"Content-Type: {root.ctype}"] + apple_headers(
+        f"Isabel Cruz <{frm}>", SUPPORT, "Team member for Cruz Photography", when,
+        "5D7F9B1D-3E4F-4A6B-8C0D-2E4F6A8B0C12@cruz-photo.example")
+    raw = ("\n".join(hs) + "\n\n").encode() + root.body
+    mail("038-link-ready-en-mailto-only-in-html.eml", raw, intent="link",
+         requests=[(frm, "theo.grant@cruz-photo.example", "ready_to_link")],
+         why="multipart/alternative: the text/plain part names only 'Theo Grant'; the text/html "
+             "part links that name to mailto:theo.grant@... and mailto: links count as addresses. "
+             "P = sender isabel.cruz (pro, active, 0 linked); T registered, unlinked -> link #12 "
+             "ready_to_link.",
+         sender=frm, pairs=[(frm, "theo.grant@cruz-photo.example")])
+
+
+# --- 039: Outlook plain text, '-----Ursprüngliche Nachricht-----', X-Auto-Response-Suppress
+#          and Auto-Submitted: no (a normal mail, not machine mail)
+def _m039():
+    frm = "m.lorenz@lorenz-gartenbau.example"
+    when = datetime(2025, 6, 30, 7, 15, 33, tzinfo=CEST)
+    prev = datetime(2025, 6, 27, 10, 5, tzinfo=CEST)
+    first = datetime(2025, 6, 26, 16, 44, tzinfo=CEST)
+    body = dedent(f"""
+Guten Morgen,
+
+Frau Weiß hat sich am Wochenende registriert: k.weiss@lorenz-gartenbau.example
+Bitte verbinden Sie ihr Konto mit meinem Hauptkonto.
+
+Mit freundlichen Grüßen
+Michael Lorenz
+Lorenz Gartenbau
+
+-----Ursprüngliche Nachricht-----
+Von: Kundenservice <{SUPPORT}> 
+Gesendet: {outlook_de_sent(prev)}
+An: m.lorenz@lorenz-gartenbau.example
+Betreff: AW: Mitarbeiterkonto
+
+Guten Tag Herr Lorenz,
+
+gerne verknüpfen wir ein weiteres Teammitglied mit Ihrem Konto. Bitte lassen Sie Ihre Mitarbeiterin zuerst ein eigenes Testkonto anlegen und senden Sie uns dann die Adresse.
+
+Freundliche Grüße
+Ihr Kundenservice
+
+-----Ursprüngliche Nachricht-----
+Von: Michael Lorenz <{frm}> 
+Gesendet: {outlook_de_sent(first)}
+An: {SUPPORT}
+Betreff: Mitarbeiterkonto
+
+Hallo,
+
+unsere Gärtnerin Frau Weiß soll auch mit dem Programm arbeiten. Mein Bruder (p.lorenz@lorenz-gartenbau.example) meinte, das geht über ein Teammitglied-Konto?
+
+Michael Lorenz
+""")
+    hs = transport(frm, "198.51.100.99", when) + [
+        f"From: \"Michael Lorenz\" <{frm}>",
+        f"To: \"'Kundenservice'\" <{SUPPORT}>",
+        "References: <reply.5a0e3c8f1d7b9246@mailbot.test>",
+        "In-Reply-To: <reply.5a0e3c8f1d7b9246@mailbot.test>",
+        "Subject: AW: Mitarbeiterkonto",
+        date_hdr(when),
+        "Message-ID: <000c01dbe97a$2d4f6b80$87ee4280$@lorenz-gartenbau.example>",
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain;\n\tcharset="iso-8859-1"',
+        "Content-Transfer-Encoding: quoted-printable",
+        "X-Mailer: Microsoft Outlook 16.0",
+        "Thread-Index: AQJ5c8Zp3kq0eW2bVn4YtLm1xR7sgQGc9aBz",
+        "Content-Language: de",
+        "X-Auto-Response-Suppress: All",
+        "Auto-Submitted: no",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + encode_body(body, "iso-8859-1", "quoted-printable")
+    mail("039-link-ready-de-outlook-urspruengliche-nachricht-not-auto.eml", raw, intent="link",
+         requests=[(frm, "k.weiss@lorenz-gartenbau.example", "ready_to_link")],
+         why="X-Auto-Response-Suppress: All alone is not machine mail and Auto-Submitted: no is "
+             "explicitly not automatic, so the mail is processed. Only the text above "
+             "'-----Ursprüngliche Nachricht-----' is read (p.lorenz@ is quoted). P = sender "
+             "m.lorenz (pro, active, 0 linked); T k.weiss registered, unlinked -> link #12 "
+             "ready_to_link.",
+         sender=frm, pairs=[(frm, "k.weiss@lorenz-gartenbau.example")])
+
+
+# --- 040: Outlook classic EN reply with a From:/Sent:/To:/Subject: block, X-Auto-Response-Suppress
+def _m040():
+    frm = "j.harper@harper-events.example"
+    when = datetime(2025, 6, 30, 11, 58, 4, tzinfo=BST)
+    prev = datetime(2025, 6, 27, 16, 20, tzinfo=BST)
+    new = dedent("""
+Hi,
+
+Nina has now registered with nina.cho@harper-events.example. Please link her account to our main account.
+
+Kind regards,
+James Harper
+Harper Events Ltd
+""")
+    quoted = dedent("""
+Hi James,
+
+Thanks for your message. To link your event coordinator as a team member, we need the address she registered with - we can't use events@harper-events.example, as that is a shared mailbox without an account.
+
+Kind regards,
+Customer Support
+""")
+    fields = [("From:", f"Customer Support <{SUPPORT}>"), ("Sent:", outlook_en_sent(prev)),
+              ("To:", f"James Harper <{frm}>"), ("Subject:", "RE: Event coordinator access")]
+    plain, htm = outlook_reply(new, fields, quoted, cs="us-ascii", lang="EN-GB")
+    bnd = "----=_NextPart_000_0055_01DBE9A1.8B3C5D70"
+    root = Multi(f'multipart/alternative;\n\tboundary="{bnd}"', bnd, [
+        text_part(plain, charset="us-ascii", cte="7bit", ctype='text/plain;\n\tcharset="us-ascii"'),
+        text_part(htm, charset="us-ascii", cte="quoted-printable",
+                  ctype='text/html;\n\tcharset="us-ascii"'),
+    ], preamble="This is a multipart message in MIME format.\n\n")
+    hs = transport(frm, "198.51.100.100", when) + [
+        f"From: \"James Harper\" <{frm}>",
+        f"To: \"'Customer Support'\" <{SUPPORT}>",
+        "References: <reply.e3b9a1c5f7d20468@mailbot.test>",
+        "In-Reply-To: <reply.e3b9a1c5f7d20468@mailbot.test>",
+        "Subject: RE: Event coordinator access",
+        date_hdr(when),
+        "Message-ID: <005401dbe9a1$8b3c5d70$a1b51850$@harper-events.example>",
+        "MIME-Version: 1.0",
+        "X-Mailer: Microsoft Outlook 16.0",
+        "Thread-Index: AQKf3a9Xc2vT0mLqUeWbN1sD4yRz7gI8kPaE",
+        "Content-Language: en-gb",
+        "X-Auto-Response-Suppress: All",
+    ]
+    mail("040-link-ready-en-outlook-from-sent-block.eml", serialize_top(hs, root), intent="link",
+         requests=[(frm, "nina.cho@harper-events.example", "ready_to_link")],
+         why="Outlook classic reply: only the text above the 'From:/Sent:/To:/Subject:' block is "
+             "read (events@ is quoted). X-Auto-Response-Suppress alone is not machine mail. "
+             "P = sender j.harper (pro, active, 0 linked); T nina.cho registered, unlinked -> "
+             "link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "nina.cho@harper-events.example")])

@@ -1,0 +1,117 @@
+"""``mailbot demo``: the whole intake on embedded defaults, in a folder of its own.
+
+It ignores any config file and ``MAILBOT_*`` variables on purpose: a newcomer's
+first command must not touch a real mailbox or database. Everything lives under
+``var/demo/`` (a Maildir, a SQLite database, a file outbox) and is recreated on
+every run, so running it twice gives the same result.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlmodel import select
+
+import mailbot
+from mailbot.accounts import import_accounts
+from mailbot.config import Settings, settings_from_mapping
+from mailbot.db import make_engine, new_session
+from mailbot.draft_views import list_drafts
+from mailbot.models import InboundMessage
+from mailbot.poller import PollSummary, poll_once
+
+DEMO_DIR = Path("var/demo")
+PLANS = {
+    "basic": {"team_seats": 0},
+    "pro": {"team_seats": 2},
+    "agency": {"team_seats": 10, "agency": True},
+}
+
+
+def examples_dir() -> Path:
+    """The bundled examples: inside the installed package, else at the checkout's top."""
+    packaged = Path(mailbot.__file__).parent / "examples"
+    if packaged.is_dir():
+        return packaged
+    return Path(mailbot.__file__).resolve().parent.parent / "examples"
+
+
+def demo_settings(base: Path) -> Settings:
+    data = {
+        "database": {"url": f"sqlite:///{base / 'mailbot.db'}"},
+        "support": {"address": "support@example.com", "name": "Example Support"},
+        "mailbox": {"kind": "maildir", "path": str(base / "maildir")},
+        "outbox": {"path": str(base / "outbox")},
+        "plans": PLANS,
+    }
+    return settings_from_mapping(data, env={})
+
+
+@dataclass
+class DemoResult:
+    settings: Settings
+    summary: PollSummary
+    mails: int
+
+
+def run_demo(*, base: Path = DEMO_DIR) -> DemoResult:
+    """Start fresh in ``base``: accounts and example mails in, one poll, drafts stored."""
+    examples = examples_dir()
+    if base.exists():
+        shutil.rmtree(base)
+    base.mkdir(parents=True)
+    settings = demo_settings(base)
+    (base / "outbox").mkdir()
+    engine = make_engine(settings.database.url)
+    import_accounts(engine=engine, path=examples / "accounts.csv")
+    maildir = mailbox.Maildir(base / "maildir", create=True)
+    mails = sorted((examples / "mails").glob("*.eml"))
+    for path in mails:
+        maildir.add(path.read_bytes())
+    summary = poll_once(settings=settings, engine=engine)
+    engine.dispose()
+    return DemoResult(settings=settings, summary=summary, mails=len(mails))
+
+
+def print_demo(result: DemoResult, console: Console) -> None:
+    """What an agent would see: every mail's outcome, then each pending draft in full."""
+    engine = make_engine(result.settings.database.url)
+    with new_session(engine) as session:
+        inbound = list(session.exec(select(InboundMessage).order_by(InboundMessage.id)))
+        drafts = list_drafts(session=session, status="pending")
+    engine.dispose()
+    console.print(f"[bold]mailbot demo[/]: {result.mails} example mails delivered to a Maildir")
+    console.print(f"poll: {escape(result.summary.line())}", highlight=False)
+    table = Table(title="Inbound mail")
+    for column in ("#", "from", "subject", "intent", "lang", "outcome", "status"):
+        table.add_column(column)
+    for row in inbound:
+        table.add_row(
+            str(row.id), row.sender or "", row.subject, row.intent, row.language or "",
+            row.outcome, row.status,
+        )
+    console.print(table)
+    for draft in drafts:
+        requests = "; ".join(
+            f"{r.get('primary') or '?'} ← {r.get('team_member') or '?'}: {r.get('outcome')}"
+            for r in draft.requests
+        )
+        console.rule(f"Draft {draft.id} ({draft.intent}, {draft.language}) — {draft.status}")
+        console.print(f"To: {draft.to}\nSubject: {draft.subject}", highlight=False, markup=False)
+        console.print(f"Requests: {requests}", highlight=False, markup=False)
+        console.print(f"Sender verified: {draft.sender_verified}\n", highlight=False, markup=False)
+        console.print(draft.body, highlight=False, markup=False)
+    console.rule()
+    db = result.settings.database.url
+    console.print(
+        f"{len(drafts)} drafts wait for an agent. Look at them with:\n"
+        f"  MAILBOT_DATABASE_URL={db} mailbot drafts list",
+        highlight=False,
+        markup=False,
+    )

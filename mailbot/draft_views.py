@@ -1,0 +1,89 @@
+"""Read-only views of stored drafts for ``mailbot drafts list/show`` (and the console).
+
+Keyword-only helpers that take a session and return plain dicts, so the CLI only
+prints and the JSON shape is defined in one place: the fields of ``mailbot
+triage --json`` (``requests`` exactly as triage stored them) plus the draft's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from mailbot.errors import DraftNotFound
+from mailbot.models import Draft, InboundMessage
+
+DRAFT_STATUSES = ("pending", "approved", "sent", "rejected", "failed")
+
+
+def list_drafts(*, session: Session, status: str = "pending") -> list[Draft]:
+    """Drafts with ``status`` (or every draft for ``all``), oldest first."""
+    query = select(Draft).order_by(col(Draft.id))
+    if status != "all":
+        if status not in DRAFT_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(DRAFT_STATUSES)} or all")
+        query = query.where(Draft.status == status)
+    return list(session.exec(query))
+
+
+def find_draft(*, session: Session, draft_id: int) -> tuple[Draft, InboundMessage | None]:
+    """The draft and the mail it answers; ``DraftNotFound`` when there is no such id."""
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise DraftNotFound(f"no draft has the id {draft_id}")
+    return draft, session.get(InboundMessage, draft.inbound_id)
+
+
+def draft_summary(draft: Draft) -> dict[str, Any]:
+    """One line of ``drafts list --json``."""
+    return {
+        "id": draft.id,
+        "message_id": draft.message_id,
+        "intent": draft.intent,
+        "language": draft.language,
+        "sender": draft.sender,
+        "sender_verified": draft.sender_verified,
+        "to": draft.to,
+        "subject": draft.subject,
+        "status": draft.status,
+        "requests": draft.requests,
+        "created_at": draft.created_at,
+    }
+
+
+def draft_detail(draft: Draft, inbound: InboundMessage | None) -> dict[str, Any]:
+    """``drafts show --json``: the summary, the text, and the stored inbound mail."""
+    detail = draft_summary(draft)
+    detail.update(
+        body=draft.body,
+        html=draft.html,
+        in_reply_to=draft.in_reply_to,
+        references=draft.references,
+        original_body=draft.original_body,
+        decided_by=draft.decided_by,
+        decided_at=draft.decided_at,
+        reject_reason=draft.reject_reason,
+        inbound=None if inbound is None else inbound_summary(inbound),
+    )
+    return detail
+
+
+def inbound_summary(inbound: InboundMessage) -> dict[str, Any]:
+    return {
+        "id": inbound.id,
+        "message_id": inbound.message_id,
+        "sender": inbound.sender,
+        "subject": inbound.subject,
+        "date": inbound.date,
+        "mailbox": inbound.mailbox,
+        "folder": inbound.folder,
+        "uid": inbound.uid,
+        "received_at": inbound.received_at,
+        "intent": inbound.intent,
+        "outcome": inbound.outcome,
+        "status": inbound.status,
+        "error": inbound.error,
+        "reason": (inbound.result or {}).get("reason"),
+        "size": len(inbound.raw or b""),
+    }

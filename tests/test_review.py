@@ -1,0 +1,260 @@
+"""The approval gate: nothing changes or is sent until an agent approves, then both happen once.
+
+Drafts come from a real poll of a Maildir; the tests run on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from mailbot.accounts import upsert_accounts
+from mailbot.config import Settings, settings_from_mapping
+from mailbot.delivery import deliver_queued
+from mailbot.errors import DraftStateError, ReviewError, StaleDecision
+from mailbot.models import Account, AuditEvent, Draft, OutboxMessage
+from mailbot.poller import poll_once
+from mailbot.review import approve, reject
+
+TODAY = date(2026, 6, 15)
+PAID = date(2027, 1, 31)
+AUTH = "Authentication-Results: mx.vendor.example; dkim=pass header.d={d}; dmarc=pass header.from={d}\n"
+
+
+def mail(sender: str, body: str, *, msgid: str, verified: bool = True, subject: str = "Team member") -> bytes:
+    domain = sender.split("@")[1]
+    auth = AUTH.format(d=domain) if verified else ""
+    return (
+        f"{auth}From: Boss <{sender}>\nTo: support@vendor.example\nSubject: {subject}\n"
+        f"Message-ID: <{msgid}@{domain}>\nDate: Mon, 15 Jun 2026 09:00:00 +0200\n"
+        f"Content-Type: text/plain; charset=utf-8\n\n{body}\n"
+    ).encode()
+
+
+def accounts() -> list[Account]:
+    return [
+        Account(account_id=1, email="boss@firma.example", plan="pro", status="active", paid_until=PAID),
+        Account(account_id=2, email="va@firma.example", plan="basic", status="trial"),
+        Account(account_id=3, email="va2@firma.example", plan="basic", status="trial"),
+        Account(account_id=4, email="old@firma.example", plan="pro", status="expired",
+                paid_until=date(2021, 5, 31), primary_account_id=1),
+    ]
+
+
+@pytest.fixture
+def setup(db_engine: Engine, tmp_path: Path) -> tuple[Engine, Settings, Path]:
+    maildir = tmp_path / "Maildir"
+    mailbox.Maildir(maildir, create=True)
+    settings = settings_from_mapping(
+        {
+            "database": {"url": str(db_engine.url)},
+            "support": {"address": "support@vendor.example", "name": "Vendor Support"},
+            "mailbox": {"kind": "maildir", "path": str(maildir)},
+            "outbox": {"path": str(tmp_path / "outbox")},
+            "plans": {"basic": {"team_seats": 0}, "pro": {"team_seats": 2}},
+        },
+        env={},
+    )
+    upsert_accounts(engine=db_engine, rows=accounts())
+    return db_engine, settings, maildir
+
+
+def deliver_and_poll(setup, *raws: bytes) -> list[Draft]:
+    engine, settings, maildir = setup
+    box = mailbox.Maildir(maildir)
+    for raw in raws:
+        box.add(raw)
+    poll_once(settings=settings, engine=engine, today=TODAY)
+    with Session(engine) as session:
+        return list(session.exec(select(Draft).order_by(Draft.id)))
+
+
+def account_row(engine: Engine, account_id: int) -> Account:
+    with Session(engine) as session:
+        row = session.get(Account, account_id)
+        assert row is not None
+        return row
+
+
+def outbox_rows(engine: Engine) -> list[OutboxMessage]:
+    with Session(engine) as session:
+        return list(session.exec(select(OutboxMessage)))
+
+
+def test_polling_drafts_but_changes_and_sends_nothing(setup) -> None:
+    engine, settings, _ = setup
+    drafts = deliver_and_poll(setup, mail("boss@firma.example", "Please link my VA va@firma.example.", msgid="a1"))
+    assert [d.status for d in drafts] == ["pending"]
+    assert drafts[0].requests[0]["outcome"] == "ready_to_link"
+    assert account_row(engine, 2).primary_account_id is None
+    summary = deliver_queued(engine=engine, settings=settings)
+    assert summary.sent == 0 and outbox_rows(engine) == []
+    assert not (Path(settings.outbox.path).exists() and any(Path(settings.outbox.path).iterdir()))
+
+
+def test_approval_applies_exactly_the_shown_link_and_queues_one_reply(setup) -> None:
+    engine, settings, _ = setup
+    (draft,) = deliver_and_poll(setup, mail("boss@firma.example", "Please link my VA va@firma.example.", msgid="a2"))
+    shown = draft.requests[0]["action"]["text"]
+    result = approve(engine=engine, settings=settings, draft_id=draft.id, agent="alice", today=TODAY)
+    assert result.actions == [shown]
+    assert shown == "link va@firma.example (#2) to boss@firma.example (#1), plan pro, paid until 2027-01-31"
+    member = account_row(engine, 2)
+    assert (member.primary_account_id, member.plan, member.status, member.paid_until) == (1, "pro", "active", PAID)
+    (row,) = outbox_rows(engine)
+    assert row.status == "queued" and row.message_id == result.outbox_message_id
+    with Session(engine) as session:
+        stored = session.get(Draft, draft.id)
+        assert stored.status == "approved" and stored.decided_by == "alice"
+        events = session.exec(select(AuditEvent).where(AuditEvent.draft_id == draft.id)).all()
+        assert [e.action for e in events] == ["approved"]
+        assert events[0].agent == "alice" and events[0].detail["actions"][0]["text"] == shown
+
+
+def test_approval_of_reactivation_sets_status_and_paid_until(setup) -> None:
+    engine, settings, _ = setup
+    (draft,) = deliver_and_poll(
+        setup, mail("boss@firma.example", "We renewed. Please reactivate old@firma.example.", msgid="r1")
+    )
+    assert draft.requests[0]["outcome"] == "ready_to_reactivate"
+    approve(engine=engine, settings=settings, draft_id=draft.id, agent="bob", today=TODAY)
+    member = account_row(engine, 4)
+    assert (member.status, member.paid_until, member.primary_account_id) == ("active", PAID, 1)
+
+
+def test_stale_decision_is_refused_and_changes_nothing(setup) -> None:
+    engine, settings, _ = setup
+    (draft,) = deliver_and_poll(setup, mail("boss@firma.example", "Please link my VA va@firma.example.", msgid="s1"))
+    with Session(engine) as session:  # meanwhile someone else takes the last free seat
+        other = session.get(Account, 3)
+        other.primary_account_id = 1
+        session.add(other)
+        session.commit()
+    with pytest.raises(StaleDecision) as refused:
+        approve(engine=engine, settings=settings, draft_id=draft.id, agent="alice", today=TODAY)
+    assert refused.value.outcomes == ["no_free_seat"]
+    assert account_row(engine, 2).primary_account_id is None
+    assert outbox_rows(engine) == []
+    with Session(engine) as session:
+        assert session.get(Draft, draft.id).status == "pending"
+        actions = [e.action for e in session.exec(select(AuditEvent))]
+        assert actions == ["approve_refused"]
+
+
+def test_changed_paid_until_makes_the_shown_action_stale(setup) -> None:
+    engine, settings, _ = setup
+    (draft,) = deliver_and_poll(setup, mail("boss@firma.example", "Please link my VA va@firma.example.", msgid="s2"))
+    with Session(engine) as session:
+        boss = session.get(Account, 1)
+        boss.paid_until = date(2028, 1, 31)
+        session.add(boss)
+        session.commit()
+    with pytest.raises(StaleDecision):
+        approve(engine=engine, settings=settings, draft_id=draft.id, agent="alice", today=TODAY)
+    assert account_row(engine, 2).primary_account_id is None
+
+
+def test_rejection_changes_nothing_and_sends_nothing(setup) -> None:
+    engine, settings, _ = setup
+    (draft,) = deliver_and_poll(setup, mail("boss@firma.example", "Please link my VA va@firma.example.", msgid="j1"))
+    reject(engine=engine, draft_id=draft.id, agent="carol", reason="customer withdrew")
+    assert account_row(engine, 2).primary_account_id is None
+    assert outbox_rows(engine) == []
+    assert deliver_queued(engine=engine, settings=settings).sent == 0
+    with pytest.raises(DraftStateError):
+        approve(engine=engine, settings=settings, draft_id=draft.id, agent="alice", today=TODAY)
+    with Session(engine) as session:
+        stored = session.get(Draft, draft.id)
+        assert (stored.status, stored.reject_reason, stored.decided_by) == ("rejected", "customer withdrew", "carol")
+
+
+def test_rejection_needs_a_reason(setup) -> None:
+    engine, _, _ = setup
+    (draft,) = deliver_and_poll(setup, mail("boss@firma.example", "Please link my VA va@firma.example.", msgid="j2"))
+    with pytest.raises(ReviewError):
+        reject(engine=engine, draft_id=draft.id, agent="carol", reason="  ")
+
+
+def test_edited_text_is_sent_and_the_original_is_kept(setup) -> None:
+    engine, settings, _ = setup
+    (draft,) = deliver_and_poll(setup, mail("boss@firma.example", "Please link my VA va@firma.example.", msgid="e1"))
+    original = draft.body
+    result = approve(engine=engine, settings=settings, draft_id=draft.id, agent="alice",
+                     body="Hello, done!\n\nVendor Support", today=TODAY)
+    assert result.edited
+    with Session(engine) as session:
+        stored = session.get(Draft, draft.id)
+        assert stored.original_body == original and stored.body.startswith("Hello, done!")
+    (row,) = outbox_rows(engine)
+    assert b"Hello, done!" in row.raw
+
+
+def test_concurrent_approvals_apply_once(setup) -> None:
+    engine, settings, _ = setup
+    (draft,) = deliver_and_poll(setup, mail("boss@firma.example", "Please link my VA va@firma.example.", msgid="c1"))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def agent(name: str) -> None:
+        barrier.wait()
+        try:
+            approve(engine=engine, settings=settings, draft_id=draft.id, agent=name, today=TODAY)
+            outcomes.append("approved")
+        except DraftStateError:
+            outcomes.append("told")
+
+    threads = [threading.Thread(target=agent, args=(n,)) for n in ("alice", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["approved", "told"]
+    assert len(outbox_rows(engine)) == 1
+    with Session(engine) as session:
+        assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "approved")).all()) == 1
+
+
+def test_two_drafts_for_the_last_seat_link_only_one(setup) -> None:
+    engine, settings, _ = setup
+    drafts = deliver_and_poll(
+        setup,
+        mail("boss@firma.example", "Please link my VA va@firma.example.", msgid="t1"),
+        mail("boss@firma.example", "Please link my assistant va2@firma.example.", msgid="t2"),
+    )
+    assert [d.requests[0]["outcome"] for d in drafts] == ["ready_to_link", "ready_to_link"]
+    approve(engine=engine, settings=settings, draft_id=drafts[0].id, agent="alice", today=TODAY)
+    with pytest.raises(StaleDecision):  # pro has 2 seats: old@ holds one, va@ now the other
+        approve(engine=engine, settings=settings, draft_id=drafts[1].id, agent="bob", today=TODAY)
+    assert account_row(engine, 3).primary_account_id is None
+
+
+def test_unverified_sender_approval_changes_no_account(setup) -> None:
+    engine, settings, _ = setup
+    raw = mail("boss@firma.example", "Please link my VA va@firma.example.", msgid="u1").replace(
+        b"dmarc=pass", b"dmarc=fail"
+    )
+    (draft,) = deliver_and_poll(setup, raw)
+    assert draft.sender_verified == "fail" and draft.requests[0]["outcome"] == "sender_unverified"
+    result = approve(engine=engine, settings=settings, draft_id=draft.id, agent="alice", today=TODAY)
+    assert result.actions == []
+    assert account_row(engine, 2).primary_account_id is None
+
+
+def test_approved_reply_is_delivered_once_to_the_file_outbox(setup) -> None:
+    engine, settings, _ = setup
+    (draft,) = deliver_and_poll(setup, mail("boss@firma.example", "Please link my VA va@firma.example.", msgid="f1"))
+    approve(engine=engine, settings=settings, draft_id=draft.id, agent="alice", today=TODAY)
+    assert deliver_queued(engine=engine, settings=settings).sent == 1
+    assert deliver_queued(engine=engine, settings=settings).sent == 0
+    files = list(Path(settings.outbox.path).glob("*.eml"))
+    assert len(files) == 1
+    text = files[0].read_text()
+    assert "In-Reply-To: <f1@firma.example>" in text and "Subject: Re: Team member" in text
+    with Session(engine) as session:
+        assert session.get(Draft, draft.id).status == "sent"
