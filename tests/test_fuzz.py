@@ -115,15 +115,39 @@ HEADER_NAMES = [
 header_text = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120
 )
+REQUESTS = [
+    "Bitte verknüpfen Sie das Konto meiner Assistentin", "please link my VA",
+    "please reactivate my assistant", "Bitte reaktivieren Sie meinen Mitarbeiter",
+    "Please add this team member to my account", "Mein Chef möchte mich verknüpfen, Hauptkonto",
+]
 body_text = st.lists(
-    st.one_of(st.sampled_from(ADDRESSES), st.sampled_from(PHRASES), st.text(max_size=40)),
+    st.one_of(
+        st.sampled_from(ADDRESSES), st.sampled_from(PHRASES), st.sampled_from(REQUESTS),
+        st.text(max_size=40),
+    ),
     max_size=25,
 ).map(" ".join)
 
 
+encoded_word = st.builds(
+    lambda charset, kind, text: f"=?{charset}?{kind}?{text}?=",
+    st.sampled_from(CHARSETS),
+    st.sampled_from(["q", "b", "Q", "B", "x", ""]),
+    st.sampled_from(["hi", "w6TDtg==", "=E4=F6", "Team_member", "===", "", "?"]),
+)
+header_value = st.one_of(
+    header_text, encoded_word, st.tuples(header_text, encoded_word, header_text).map(" ".join)
+)
+SENDERS = [*ADDRESSES[:9], ADDRESSES[-1], "=?utf-8?b?w6TDtg==?= <va@x.net>", "Fischer, J <boss@y.org>"]
+
+
 @st.composite
 def from_header(draw) -> str:
-    count = draw(st.sampled_from([0, 1, 1, 1, 2, 5, 40]))
+    """Mostly one sender (so mails get as far as the decisions); else 0, 2 or many addresses."""
+    count = draw(st.sampled_from([1, 1, 1, 1, 1, 1, 0, 2, 5, 40]))
+    if count == 1:
+        sender = draw(st.sampled_from(SENDERS))
+        return f"{draw(encoded_word)} <{sender}>" if draw(st.integers(0, 5)) == 0 else sender
     picks = draw(st.lists(st.sampled_from(ADDRESSES), min_size=count, max_size=count))
     return ", ".join(picks) if picks else draw(st.sampled_from(["", "<>", "undisclosed", ";;"]))
 
@@ -164,7 +188,7 @@ def encode_body(data: bytes, cte: str, breakage: int) -> bytes:
 def text_part(draw) -> bytes:
     charset = draw(st.sampled_from(CHARSETS))
     cte = draw(st.sampled_from(ENCODINGS))
-    ctype = draw(st.sampled_from(["text/plain", "text/plain", "text/html", *CONTENT_TYPES]))
+    ctype = draw(st.sampled_from(["text/plain"] * 8 + ["text/html"] * 3 + CONTENT_TYPES))
     text = draw(body_text)
     if ctype.lower() == "text/html":
         text = draw(st.sampled_from(["<p>{}</p>", "<html><body>{}", "<a href='mailto:va@x.net'>{}</a>",
@@ -208,7 +232,7 @@ def envelope(draw) -> bytes:
     lines = [f"From: {draw(from_header())}"]
     if draw(st.booleans()):
         lines.append(f"Subject: {draw(st.sampled_from(['Team member', 'Re: AW: link', 'reactivate', '']))}"
-                     f"{draw(header_text)}")
+                     f"{draw(header_value)}")
     if draw(st.booleans()):
         lines.append(f"Message-ID: <{draw(st.text(max_size=20))}@fuzz>")
     if draw(st.booleans()):
@@ -240,7 +264,7 @@ def test_random_bytes_never_crash_triage(raw):
     st.lists(
         st.tuples(
             st.one_of(st.sampled_from(HEADER_NAMES), st.text(max_size=15)),
-            st.one_of(header_text, st.sampled_from(ADDRESSES), from_header(), auth_results()),
+            st.one_of(header_value, st.sampled_from(ADDRESSES), from_header(), auth_results()),
         ),
         max_size=30,
     ),
@@ -268,7 +292,7 @@ def test_nested_multipart_with_broken_boundaries_never_crashes(head, tree):
 @given(
     from_header(),
     st.text(max_size=2000),
-    st.lists(st.sampled_from(ADDRESSES + PHRASES), max_size=12),
+    st.lists(st.sampled_from(ADDRESSES + PHRASES + REQUESTS), max_size=12),
     st.sampled_from(["pass", "fail", None]),
     st.booleans(),
 )
@@ -282,13 +306,6 @@ def test_unicode_bodies_with_addresses_never_crash(sender, text, words, verdict,
     head += "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
     raw = head.encode("utf-8") + body.encode("utf-8", "surrogatepass")
     check(triage_message(raw, CTX))
-
-
-REQUESTS = [
-    "Bitte verknüpfen Sie das Konto meiner Assistentin", "please link my VA",
-    "please reactivate my assistant", "Bitte reaktivieren Sie meinen Mitarbeiter",
-    "Please add this team member to my account", "Mein Chef möchte mich verknüpfen, Hauptkonto",
-]
 
 
 @settings(max_examples=300, deadline=None, database=None)

@@ -2465,3 +2465,387 @@ Customer Support
              "P = sender j.harper (pro, active, 0 linked); T nina.cho registered, unlinked -> "
              "link #12 ready_to_link.",
          sender=frm, pairs=[(frm, "nina.cho@harper-events.example")])
+
+
+# --- 041: Reply-To differs from From (the draft goes to Reply-To; rules use From)
+def _m041():
+    frm = "daniela.frank@frank-kosmetik.example"
+    when = datetime(2025, 7, 1, 12, 20, 45, tzinfo=CEST)
+    body = dedent("""
+Hallo,
+
+bitte verknüpfen Sie das Konto unserer neuen Kosmetikerin Lara Nowak (lara.nowak@frank-kosmetik.example) mit meinem Konto.
+
+Ihre Antwort geht automatisch an unser Studio-Postfach, da schaue ich täglich rein.
+
+Liebe Grüße
+Daniela Frank
+Kosmetikstudio Frank
+""")
+    hs = transport(frm, "198.51.100.101", when) + [
+        f"Message-ID: <0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6@frank-kosmetik.example>",
+        date_hdr(when),
+        "MIME-Version: 1.0",
+        "User-Agent: Mozilla Thunderbird",
+        "Content-Language: de-DE",
+        f"To: {SUPPORT}",
+        f"From: Daniela Frank <{frm}>",
+        "Reply-To: Kosmetikstudio Frank <studio@frank-kosmetik.example>",
+        "Subject: Neue Kosmetikerin",
+    ]
+    root = text_part(wrap(body, flowed=True), charset="UTF-8", cte="8bit",
+                     ctype="text/plain; charset=UTF-8; format=flowed")
+    mail("041-link-ready-de-reply-to-differs.eml", message(hs, root, mime_version=None),
+         intent="link",
+         requests=[(frm, "lara.nowak@frank-kosmetik.example", "ready_to_link")],
+         why="Reply-To (studio@) differs from From: the draft is addressed to Reply-To, but the "
+             "rules use From as the sender. P = sender daniela.frank (pro, active, 0 linked); "
+             "T lara.nowak registered, unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "lara.nowak@frank-kosmetik.example")])
+
+
+# --- 042: SPF fails but DKIM passes for the From domain -> verified
+def _m042():
+    frm = "ethan.hale@hale-carpentry.example"
+    when = datetime(2025, 7, 1, 15, 9, 12, tzinfo=EDT)
+    ar = (f"{MX}; dkim=pass (2048-bit key; unprotected) header.d=hale-carpentry.example "
+          f"header.i=@hale-carpentry.example header.s=mail header.b={digest('dk', frm, n=8)}; "
+          f"spf=fail ({MX}: domain of {frm} does not designate 192.0.2.130 as permitted sender) "
+          f"smtp.mailfrom={frm}; dmarc=none header.from=hale-carpentry.example")
+    body = dedent("""
+Hi,
+
+Please link Mason Reid's account to mine. He's our new apprentice and registered as mason.reid@hale-carpentry.example.
+
+(I'm sending this through my university alias, in case it looks odd.)
+
+Thanks,
+Ethan Hale
+Hale Carpentry
+""")
+    hs = transport(frm, "192.0.2.130", when, auth=ar, helo="smtp-fwd.uni-alumni.test") + [
+        f"From: Ethan Hale <{frm}>",
+        f"To: {SUPPORT}",
+        "Subject: New apprentice",
+        date_hdr(when),
+        "Message-ID: <a9b8c7d6e5f4@hale-carpentry.example>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=\"UTF-8\"",
+        "Content-Transfer-Encoding: 7bit",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + wrap(body, 76).encode("ascii")
+    mail("042-link-ready-en-spf-fail-dkim-pass.eml", raw, intent="link",
+         requests=[(frm, "mason.reid@hale-carpentry.example", "ready_to_link")],
+         why="spf=fail but dkim=pass for hale-carpentry.example (the From domain), no DMARC "
+             "failure -> sender verified (not both DKIM and SPF fail). P = sender ethan.hale (pro, "
+             "active, 0 linked); T mason.reid registered, unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "mason.reid@hale-carpentry.example")])
+
+
+# --- 043: no Authentication-Results at all -> unknown, outcome unaffected
+def _m043():
+    frm = "petra.gross@gross-werbetechnik.example"
+    when = datetime(2025, 7, 2, 9, 0, 31, tzinfo=CEST)
+    body = dedent("""
+Guten Morgen,
+
+bitte fügen Sie unseren neuen Mediengestalter Timo Eck als Teammitglied zu meinem Konto hinzu. Er hat sich mit timo.eck@gross-werbetechnik.example angemeldet.
+
+Danke und viele Grüße
+Petra Groß
+Groß Werbetechnik
+""")
+    hs = [
+        f"Return-Path: <{frm}>",
+        f"Delivered-To: {SUPPORT}",
+        fold("Received", received("mail.gross-werbetechnik.example", "198.51.100.103", when)),
+        f"Message-ID: <7c6b5a49-3827-4160-b5a4-f3e2d1c0b9a8@gross-werbetechnik.example>",
+        date_hdr(when),
+        "MIME-Version: 1.0",
+        "User-Agent: Mozilla Thunderbird",
+        "Content-Language: de-DE",
+        f"To: {SUPPORT}",
+        f"From: {q2047('Petra Groß', 'UTF-8', upper=True)} <{frm}>",
+        "Subject: Neuer Mediengestalter",
+    ]
+    root = text_part(wrap(body, flowed=True), charset="UTF-8", cte="8bit",
+                     ctype="text/plain; charset=UTF-8; format=flowed")
+    mail("043-link-ready-de-no-authentication-results.eml", message(hs, root, mime_version=None),
+         intent="link", auth="unknown",
+         requests=[(frm, "timo.eck@gross-werbetechnik.example", "ready_to_link")],
+         why="No Authentication-Results header: sender verification is unknown (a warning for the "
+             "agent, no effect on the outcome). P = sender petra.gross (pro, active, 0 linked); "
+             "T timo.eck registered, unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "timo.eck@gross-werbetechnik.example")])
+
+
+# --- 044: support and own addresses in the text are never customer addresses
+def _m044():
+    frm = "olivia.bennett@bennett-hr.example"
+    when = datetime(2025, 7, 2, 13, 27, 50, tzinfo=BST)
+    body = dedent("""
+Hello,
+
+I first asked billing@mailbot.test about this and they pointed me to support@mailbot.test, so here I am. Lucas Gray on my team has registered (the confirmation came from noreply@mailbot.test) with lucas.gray@bennett-hr.example.
+
+Please add Lucas as a team member on my account.
+
+Thank you,
+Olivia Bennett
+Bennett HR Consulting
+""")
+    hs = transport(frm, "198.51.100.104", when) + [
+        f"From: Olivia Bennett <{frm}>",
+        f"To: {SUPPORT}",
+        f"Cc: Billing <billing@mailbot.test>",
+        "Subject: Adding Lucas to our account",
+        date_hdr(when),
+        "Message-ID: <f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b@bennett-hr.example>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8; format=flowed",
+        "Content-Transfer-Encoding: 7bit",
+        "User-Agent: Roundcube Webmail/1.6.10",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + wrap(body, flowed=True).encode("ascii")
+    mail("044-link-ready-en-own-addresses-in-text.eml", raw, intent="link",
+         requests=[(frm, "lucas.gray@bennett-hr.example", "ready_to_link")],
+         why="support@mailbot.test, billing@ and noreply@mailbot.test (our support and own "
+             "addresses) are never customer addresses. P = sender olivia.bennett (pro, active, 0 "
+             "linked); T lucas.gray registered, unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "lucas.gray@bennett-hr.example")])
+
+
+# --- 045: mixed case, angle brackets, quotes, trailing period, the same T twice
+def _m045():
+    frm = "tobias.reuter@reuter-fahrschule.example"
+    when = datetime(2025, 7, 3, 18, 45, 2, tzinfo=CEST)
+    body = dedent("""
+Hallo,
+
+für die Verknüpfung hier unsere Daten:
+
+Hauptkonto: <Tobias.Reuter@Reuter-Fahrschule.example>
+Neue Fahrlehrerin: "Svenja.Marx@Reuter-Fahrschule.example"
+
+Bitte verknüpfen Sie das Konto von Frau Marx mit meinem Hauptkonto. Zur Sicherheit noch einmal ihre Adresse, wie sie sie bei der Anmeldung eingegeben hat: SVENJA.MARX@REUTER-FAHRSCHULE.EXAMPLE.
+
+Gruß
+Tobias Reuter
+Fahrschule Reuter
+""")
+    hs = transport(frm, "198.51.100.105", when) + [
+        "Content-Type: text/plain;\n\tcharset=utf-8",
+        "Content-Transfer-Encoding: quoted-printable",
+        f"From: Tobias Reuter <{frm}>",
+        "Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3826.600.51.1.1\\))",
+        f"Subject: {q2047('Verknüpfung Fahrlehrerin', 'utf-8')}",
+        date_hdr(when),
+        "Message-Id: <D1F3A5C7-E9B2-4D46-8F0A-1B3C5D7E9F20@reuter-fahrschule.example>",
+        f"To: {SUPPORT}",
+        "X-Mailer: Apple Mail (2.3826.600.51.1.1)",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + encode_body(body, "utf-8", "quoted-printable")
+    mail("045-link-ready-de-mixed-case-brackets-quotes.eml", raw, intent="link",
+         requests=[(frm, "svenja.marx@reuter-fahrschule.example", "ready_to_link")],
+         why="Addresses compare lower-cased with surrounding <>, quotes and the trailing period "
+             "removed: the Hauptkonto is the sender, and the two spellings of Svenja's address are "
+             "one team member (one pair, one request). P tobias.reuter (pro, active, 0 linked); "
+             "T svenja.marx registered, unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "svenja.marx@reuter-fahrschule.example")])
+
+
+# --- 046: RFC 2047 B-encoded subject and display name (Gmail), base64-free QP body
+def _m046():
+    frm = "juergen.mueller@mueller-steuern.example"
+    when = datetime(2025, 7, 3, 10, 31, 9, tzinfo=CEST)
+    new = dedent("""
+Sehr geehrte Damen und Herren,
+
+unsere neue Steuerfachangestellte Frau Anja Baumann hat sich mit a.baumann@mueller-steuern.example bei Ihnen registriert. Bitte verknüpfen Sie ihr Konto als Teammitglied mit meinem Hauptkonto.
+
+Mit freundlichen Grüßen
+Jürgen Müller
+Steuerberater
+""")
+    bnd = "0000000000009d4b170639151c3e"
+    root = Multi(f'multipart/alternative; boundary="{bnd}"', bnd, [
+        text_part(new, charset="UTF-8", cte="quoted-printable", ctype='text/plain; charset="UTF-8"'),
+        text_part(f'<div dir="ltr">{divs(new.rstrip(chr(10)))}</div>\n', charset="UTF-8",
+                  cte="quoted-printable", ctype='text/html; charset="UTF-8"'),
+    ])
+    hs = transport(frm, "209.85.220.52", when, helo="mail-sor-f52.google.com",
+                   selector="google") + [
+        "MIME-Version: 1.0",
+        f"From: {b2047('Jürgen Müller')} <{frm}>",
+        date_hdr(when),
+        "Message-ID: <CAK1pQw8Zt3vRn6Lx9cY2bMe4sH7dGf0jUa5oT8iW6@mail.gmail.com>",
+        f"Subject: {b2047('Teammitglied für unsere Kanzlei verknüpfen')}",
+        f"To: {SUPPORT}",
+    ]
+    mail("046-link-ready-de-rfc2047-base64-headers.eml", serialize_top(hs, root), intent="link",
+         requests=[(frm, "a.baumann@mueller-steuern.example", "ready_to_link")],
+         why="Subject and display name are RFC 2047 B-encoded UTF-8 ('Teammitglied für unsere "
+             "Kanzlei verknüpfen', 'Jürgen Müller'). P = sender juergen.mueller (pro, active, 0 "
+             "linked); T a.baumann registered, unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "a.baumann@mueller-steuern.example")])
+
+
+# --- 047: charset=unknown-8bit with Latin-1 umlauts (must be read with a fallback)
+def _m047():
+    frm = "g.schaefer@schaefer-bau.example"
+    when = datetime(2025, 7, 4, 6, 48, 15, tzinfo=CEST)
+    body = dedent("""
+Guten Tag,
+
+bitte verknüpfen Sie das Konto unseres Poliers Thomas Köhler
+(t.koehler@schaefer-bau.example) als Teammitglied mit meinem Konto.
+Er hat sich gestern Abend registriert.
+
+Mit freundlichen Grüßen
+Gerhard Schäfer
+Schäfer Bau GmbH
+""")
+    hs = [
+        f"Return-Path: <{frm}>",
+        f"Delivered-To: {SUPPORT}",
+        fold("Authentication-Results", ar_pass(frm, "198.51.100.107")),
+        fold("Received", received("mail.schaefer-bau.example", "198.51.100.107", when)),
+        fold("Received", "from pc-buero2 (pc-buero2.intern [10.1.1.22]) by "
+             "mail.schaefer-bau.example (8.17.1/8.17.1) with SMTP id 56446m0F004411 for "
+             f"<{SUPPORT}>; {format_datetime(when)}"),
+        f"Date: {format_datetime(when)}",
+        f"From: Gerhard Schaefer <{frm}>",
+        f"To: {SUPPORT}",
+        "Subject: Teammitglied Polier",
+        "Message-Id: <202507040448.56446m0F004411@mail.schaefer-bau.example>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=unknown-8bit",
+        "Content-Transfer-Encoding: 8bit",
+        "X-Mailer: Pegasus Mail for Windows (4.80.1028)",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + body.encode("latin-1")
+    mail("047-link-ready-de-unknown-8bit-latin1.eml", raw, intent="link",
+         requests=[(frm, "t.koehler@schaefer-bau.example", "ready_to_link")],
+         why="charset=unknown-8bit with Latin-1 bytes (verknüpfen, Grüßen): decoded with the "
+             "fallback (UTF-8 fails, cp1252 reads it). P = sender g.schaefer (pro, active, 0 "
+             "linked); T t.koehler registered, unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "t.koehler@schaefer-bau.example")])
+
+
+# --- 048: a garbage charset name (x-unknown) over UTF-8 bytes
+def _m048():
+    frm = "ruth.adams@adams-bakery.example"
+    when = datetime(2025, 7, 4, 16, 2, 44, tzinfo=BST)
+    body = dedent("""
+Hello,
+
+My nephew Cole is helping out at the bakery this summer — he’s registered as cole.adams@adams-bakery.example. Please link his account to mine as a team member.
+
+Many thanks,
+Ruth Adams
+Adams Family Bakery
+""")
+    hs = transport(frm, "198.51.100.108", when, helo="smtp.adams-bakery.example") + [
+        f"From: \"Ruth Adams\" <{frm}>",
+        f"To: <{SUPPORT}>",
+        "Subject: Cole's account",
+        date_hdr(when),
+        "Message-ID: <20250704150244.2F1A3B4C5D@adams-bakery.example>",
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="x-unknown"',
+        "Content-Transfer-Encoding: 8bit",
+        "X-Mailer: ShopMailer 2.4 (PHP/7.4.33)",
+    ]
+    raw = ("\n".join(hs) + "\n\n").encode() + encode_body(wrap(body, 76), "x-unknown", "8bit")
+    mail("048-link-ready-en-garbage-charset.eml", raw, intent="link",
+         requests=[(frm, "cole.adams@adams-bakery.example", "ready_to_link")],
+         why="charset=\"x-unknown\" is not a real charset; the UTF-8 bytes are read with the "
+             "fallback. P = sender ruth.adams (pro, active, 0 linked); T cole.adams registered, "
+             "unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "cole.adams@adams-bakery.example")])
+
+
+# --- 049: new Outlook DE reply (HTML #divRplyFwdMsg with Von:/Gesendet:/An:/Betreff:)
+def _m049():
+    frm = "j.winter@winter-gartenplanung.example"
+    when = datetime(2025, 7, 7, 8, 11, 37, tzinfo=CEST)
+    prev = datetime(2025, 7, 4, 14, 26, tzinfo=CEST)
+    new = dedent("""
+Guten Morgen,
+
+Frau Kraft hat sich inzwischen registriert: p.kraft@winter-gartenplanung.example. Bitte fügen Sie sie als Teammitglied zu unserem Konto hinzu.
+
+Viele Grüße
+Johanna Winter
+Winter Gartenplanung
+""")
+    quoted = dedent("""
+Guten Tag Frau Winter,
+
+damit wir Ihre Mitarbeiterin hinzufügen können, muss sie sich zuerst selbst registrieren. Die Adresse planung@winter-gartenplanung.example ist bei uns nicht als Konto angelegt.
+
+Freundliche Grüße
+Ihr Kundenservice
+""")
+    fields = [("Von:", f"Kundenservice <{SUPPORT}>"), ("Gesendet:", outlook_de_sent(prev)),
+              ("An:", f"Johanna Winter <{frm}>"), ("Betreff:", "Re: Neue Planerin")]
+    plain, htm = new_outlook_reply(new, fields, quoted, lang="de")
+    bnd = "_000_FR2P281MB2734A1C3E5F7B9D0E2A4C6B8D0F2FR2P281MB2734DEUP_"
+    root = Multi(f'multipart/alternative;\n\tboundary="{bnd}"', bnd, [
+        text_part(plain, charset="iso-8859-1", cte="quoted-printable",
+                  ctype='text/plain; charset="iso-8859-1"'),
+        text_part(htm.replace("charset=utf-8", "charset=iso-8859-1"), charset="iso-8859-1",
+                  cte="quoted-printable", ctype='text/html; charset="iso-8859-1"'),
+    ])
+    msgid = "FR2P281MB2734A1C3E5F7B9D0E2A4C6B8D0F2@FR2P281MB2734.DEUP281.PROD.OUTLOOK.COM"
+    hs = transport(frm, "40.107.135.91", when,
+                   helo="DEU01-FR2-obe.outbound.protection.outlook.com",
+                   selector="selector1") + ms365_headers(
+        f"Johanna Winter <{frm}>", f"Kundenservice <{SUPPORT}>", "AW: Neue Planerin", when,
+        msgid, lang="de-DE",
+        extra=["References: <reply.61d0f8b3a5c2e497@mailbot.test>",
+               "In-Reply-To: <reply.61d0f8b3a5c2e497@mailbot.test>"])
+    mail("049-link-ready-de-new-outlook-reply.eml", serialize_top(hs, root), intent="link",
+         requests=[(frm, "p.kraft@winter-gartenplanung.example", "ready_to_link")],
+         why="New Outlook DE reply: only the text above the '____ / Von: / Gesendet:' block "
+             "(#divRplyFwdMsg) is read; planung@ is quoted. P = sender j.winter (team, active, 0 "
+             "linked); T p.kraft registered, unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "p.kraft@winter-gartenplanung.example")])
+
+
+# --- 050: EN signature (after '-- ') naming an assistant's address that must be ignored
+def _m050():
+    frm = "ben.rowe@rowe-analytics.example"
+    when = datetime(2025, 7, 7, 17, 55, 21, tzinfo=BST)
+    body = dedent("""
+Hi,
+
+Please add Kai Mertens to our account as a team member. He registered this afternoon as kai.mertens@rowe-analytics.example.
+
+Best,
+Ben
+
+-- 
+Ben Rowe | Founder, Rowe Analytics
+Executive assistant: pa@rowe-analytics.example
+Team inbox: team@rowe-analytics.example
+""")
+    hs = transport(frm, "198.51.100.110", when) + [
+        f"Message-ID: <6e5d4c3b-2a19-4807-b6f5-e4d3c2b1a098@rowe-analytics.example>",
+        date_hdr(when),
+        "MIME-Version: 1.0",
+        "User-Agent: Mozilla Thunderbird",
+        "Content-Language: en-GB",
+        f"To: Customer Support <{SUPPORT}>",
+        f"From: Ben Rowe <{frm}>",
+        "Subject: New team member",
+    ]
+    root = text_part(wrap(body, flowed=True), charset="UTF-8", cte="7bit",
+                     ctype="text/plain; charset=UTF-8; format=flowed")
+    mail("050-link-ready-en-signature-with-assistant-address.eml",
+         message(hs, root, mime_version=None), intent="link",
+         requests=[(frm, "kai.mertens@rowe-analytics.example", "ready_to_link")],
+         why="pa@ ('Executive assistant') and team@ are in the signature after '-- ' and are not "
+             "read. P = sender ben.rowe (team, active, 0 linked); T kai.mertens registered, "
+             "unlinked -> link #12 ready_to_link.",
+         sender=frm, pairs=[(frm, "kai.mertens@rowe-analytics.example")])
