@@ -12,6 +12,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from mailbot.errors import DraftNotFound
+from mailbot.mail.parse import DEFAULT_MAX_BYTES, decode_words, parse_mail
+from mailbot.mail.quotes import strip_quoted_history
 from mailbot.models import Draft, InboundMessage
 
 DRAFT_STATUSES = ("pending", "approved", "sent", "rejected", "failed")
@@ -86,4 +88,29 @@ def inbound_summary(inbound: InboundMessage) -> dict[str, Any]:
         "error": inbound.error,
         "reason": (inbound.result or {}).get("reason"),
         "size": len(inbound.raw or b""),
+    }
+
+
+def mail_view(inbound: InboundMessage, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    """The customer's mail as an agent reads it: own text first, quoted history apart.
+
+    Re-parsed from the stored raw bytes with the same code triage used, so the
+    agent sees exactly the split the decision was made on (HTML-only mail as its
+    text: never the HTML itself). ``uncertain``: no quote marker left any own
+    text, so all of it is shown as the customer's.
+    """
+    mail = parse_mail(inbound.raw or b"", max_bytes=max_bytes)
+    split = strip_quoted_history(mail.text, subject=mail.subject)
+    return {
+        "subject": mail.subject,
+        "sender": mail.sender,
+        "sender_name": mail.sender_name,
+        "to": decode_words(mail.header("to") or ""),
+        "date": mail.date,
+        "text_source": mail.text_source,
+        "own_text": split.own,
+        "quoted_text": split.quoted,
+        "uncertain": split.uncertain,
+        "defects": list(mail.defects),
+        "unreadable": mail.unreadable,
     }

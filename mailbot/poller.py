@@ -3,8 +3,11 @@
 The order is what makes a crash harmless. For each batch of UIDs:
 
 1. fetch the messages (``BODY.PEEK[]``: ``\\Seen`` is never touched);
-2. triage each one and add its record (and draft) in its own savepoint, so a
-   poison message or a record that another poller stored first costs only itself;
+2. skip the ones already stored (by ``dedup_key``), triage the rest — a triage
+   crash becomes a ``needs_human`` record with the error — and insert the batch's
+   records and drafts with one statement per table; if the database refuses that
+   (another poller stored one first, or a value it cannot take), insert them one
+   by one in savepoints, so a poison message costs only itself;
 3. commit the batch;
 4. only then flag (or move) the batch's messages on the server;
 5. only then move ``MailboxState.last_uid`` past the batch.
@@ -17,25 +20,22 @@ record and at most one draft, whatever the timing of a crash.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from email.parser import BytesHeaderParser
-from email.policy import compat32
+from datetime import date
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from mailbot.config import Settings
 from mailbot.db import new_session
+from mailbot.inbound_rows import clean_text, failure_row, now, quick_dedup_key, record_rows
 from mailbot.locks import mailbox_lock
 from mailbot.mail.sources import FetchedMessage, MailSource, make_source
 from mailbot.models import Draft, InboundMessage, MailboxState
@@ -48,7 +48,6 @@ DEBUG_PAUSE_ENV = "MAILBOT_DEBUG_POLL_PAUSE"
 DEFAULT_LOCK_WAIT = 5.0
 
 TriageFn = Callable[[bytes, Any], Any]
-_MSGID = re.compile(rb"<[^<>\s]+>")
 
 
 @dataclass
@@ -86,56 +85,23 @@ class PollSummary:
         return text
 
 
-def quick_dedup_key(raw: bytes) -> str:
-    """The dedup key from the headers alone, to skip re-triaging a message we already have.
-
-    Only an optimisation: the stored key is always triage's own ``result.dedup_key``
-    (the same rule: first Message-ID, else sha256 of the raw bytes).
-    """
-    message_id = BytesHeaderParser(policy=compat32).parsebytes(raw).get("Message-ID")
-    if message_id:
-        match = _MSGID.search(str(message_id).encode("utf-8", "surrogateescape"))
-        if match:
-            return _clean(match.group(0).decode("utf-8", "surrogateescape")) or ""
-    return f"sha256:{hashlib.sha256(raw).hexdigest()}"
-
-
-def _now() -> datetime:
-    # Aware: SQLModel's datetime columns refuse naive values (models.utcnow() is naive).
-    return datetime.now(UTC)
-
-
-def _clean(value: str | None) -> str | None:
-    """Text the database accepts: no NUL (PostgreSQL refuses it) and no lone surrogates.
-
-    Raw 8-bit header bytes come out of ``compat32`` as surrogate escapes; they are
-    almost always UTF-8 (RFC 6532), so turn them back into the characters meant.
-    """
-    if not isinstance(value, str):
-        return value
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
-        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    value = value.encode("utf-8", "replace").decode("utf-8")  # any other lone surrogate
-    return value.replace("\x00", "")
-
-
-def _clean_json(value: Any) -> Any:
-    if isinstance(value, str):
-        return _clean(value)
-    if isinstance(value, dict):
-        return {_clean(k): _clean_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean_json(v) for v in value]
-    return value
-
-
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(items), max(size, 1)):
         yield items[start : start + size]
 
 
+@dataclass
+class _Prepared:
+    """One new message, triaged and turned into rows, waiting for the batch insert."""
+
+    key: str
+    record: dict[str, Any]
+    draft: dict[str, Any] | None
+    crashed: bool = False  # triage raised: the record carries the error
+
+
 class _Cycle:
-    """The state of one poll cycle over one folder (kept small: one batch at a time)."""
+    """The work of one poll cycle over one folder, one batch at a time."""
 
     def __init__(
         self,
@@ -163,33 +129,39 @@ class _Cycle:
 
     def run_batch(self, box: MailboxState, uids: Sequence[int]) -> None:
         mailbox = self.settings.mailbox
-        fetched = list(
-            self.source.fetch(self.folder, uids, max_bytes=self.settings.triage.max_message_bytes)
-        )
+        fetched = list(self.source.fetch(self.folder, uids, max_bytes=self.settings.triage.max_message_bytes))
         self.summary.fetched += len(fetched)
-        known = self._known_keys(quick_dedup_key(m.raw) for m in fetched)
-        recorded: list[int] = []
+        quick = [quick_dedup_key(m.raw) for m in fetched]
+        known = self._known_keys(quick)
         keys: list[str] = []
-        for message in fetched:
-            key = self._store(message, known)
-            known.add(key)
-            recorded.append(message.uid)
-            keys.append(key)
+        new: list[_Prepared] = []
+        for message, quick_key in zip(fetched, quick, strict=True):
+            if quick_key in known:  # stored by an earlier (perhaps killed) run: just mark
+                self.summary.already_stored += 1
+                keys.append(quick_key)
+                continue
+            item = self._prepare(message, quick_key)
+            keys.append(item.key)
+            if item.key in known:
+                self.summary.already_stored += 1
+                continue
+            known.add(item.key)
+            new.append(item)
             self._sleep()
+        self._insert(new)
         self.session.commit()  # records first ...
         self._sleep()
-        if recorded:  # ... then the server
+        marked = [m.uid for m in fetched]
+        if marked:  # ... then the server
             if mailbox.processed_folder:
-                self.source.move(self.folder, recorded, mailbox.processed_folder)
+                self.source.move(self.folder, marked, mailbox.processed_folder)
             else:
-                self.source.add_flag(self.folder, recorded, mailbox.processed_flag)
-            self.summary.marked += len(recorded)
+                self.source.add_flag(self.folder, marked, mailbox.processed_flag)
+            self.summary.marked += len(marked)
         self._sleep()
         if keys:
             self.session.execute(
-                update(InboundMessage)
-                .where(col(InboundMessage.dedup_key).in_(keys))
-                .values(marked=True)
+                update(InboundMessage).where(col(InboundMessage.dedup_key).in_(keys)).values(marked=True)
             )
         box.last_uid = max(box.last_uid, *uids)
         self.session.add(box)
@@ -199,139 +171,96 @@ class _Cycle:
         wanted = list(set(keys))
         if not wanted:
             return set()
-        rows = self.session.exec(
-            select(InboundMessage.dedup_key).where(col(InboundMessage.dedup_key).in_(wanted))
-        )
+        rows = self.session.exec(select(InboundMessage.dedup_key).where(col(InboundMessage.dedup_key).in_(wanted)))
         return set(rows)
 
-    def _store(self, message: FetchedMessage, known: set[str]) -> str:
-        """Record one message unless it is already stored; returns its dedup key."""
-        quick = quick_dedup_key(message.raw)
-        if quick in known:
-            self.summary.already_stored += 1
-            return quick
+    def _prepare(self, message: FetchedMessage, quick_key: str) -> _Prepared:
+        where = {"mailbox": self.source.name, "folder": self.folder}
         try:
             result = self.triage(message.raw, self.context)
         except Exception as exc:  # triage promises not to raise; a bug must not stop the poll
             log.exception("triage failed on UID %s", message.uid)
             self.summary.errors += 1
-            return self._store_failure(
-                message, quick, f"triage failed: {exc.__class__.__name__}: {exc}"
-            )
-        key = _clean(result.dedup_key) or quick
-        if key in known:
-            self.summary.already_stored += 1
-            return key
-        record, draft = self._records(message, result)
+            error = f"triage failed: {exc.__class__.__name__}: {exc}"
+            row = failure_row(raw=message.raw, uid=message.uid, key=quick_key, error=error, **where)
+            return _Prepared(key=quick_key, record=row, draft=None, crashed=True)
+        key = clean_text(result.dedup_key) or quick_key
+        record, draft = record_rows(message, result, key=key, **where)
+        return _Prepared(key=key, record=record, draft=draft)
+
+    def _insert(self, items: list[_Prepared]) -> None:
+        """The whole batch in one statement per table; one by one if that fails."""
+        if not items:
+            return
+        try:
+            self._insert_rows(items)
+        except (SQLAlchemyError, ValueError):  # a duplicate from another poller, or bad text
+            self.session.rollback()  # only this batch: everything before it is committed
+            for item in items:
+                self._insert_one(item)
+            return
+        for item in items:
+            self._count(item)
+
+    def _insert_rows(self, items: list[_Prepared]) -> None:
+        inbound = InboundMessage.__table__  # type: ignore[attr-defined]
+        ids = self.session.execute(
+            insert(inbound).returning(inbound.c.id, sort_by_parameter_order=True),
+            [item.record for item in items],
+        ).scalars()
+        drafts = [
+            {**item.draft, "inbound_id": inbound_id}
+            for item, inbound_id in zip(items, ids, strict=True)
+            if item.draft is not None
+        ]
+        if drafts:
+            self.session.execute(insert(Draft.__table__), drafts)  # type: ignore[attr-defined]
+
+    def _insert_one(self, item: _Prepared) -> None:
+        """Per-message isolation: a row the database refuses costs only that row."""
         try:
             with self.session.begin_nested():
-                self.session.add(record)
-                self.session.flush()
-                if draft is not None:
-                    draft.inbound_id = record.id
-                    self.session.add(draft)
-                    self.session.flush()
-        except IntegrityError:
-            # Another poller stored it between our check and our insert.
+                self._insert_rows([item])
+            self._count(item)
+            return
+        except IntegrityError:  # another poller stored it between our check and insert
             self.summary.already_stored += 1
-            return key
-        except (SQLAlchemyError, ValueError) as exc:  # ValueError: text the driver refuses
-            log.warning("storing UID %s failed: %s", message.uid, exc.__class__.__name__)
+            return
+        except (SQLAlchemyError, ValueError) as exc:
+            log.warning("storing UID %s failed: %s", item.record["uid"], exc.__class__.__name__)
             self.summary.errors += 1
-            return self._store_failure(message, key, f"storing failed: {exc.__class__.__name__}")
-        self._count(record.status, draft)
-        return key
-
-    def _count(self, status: str, draft: Draft | None) -> None:
-        self.summary.stored += 1
-        if draft is not None:
-            self.summary.drafted += 1
-        elif status == "ignored":
-            self.summary.ignored += 1
-        elif status == "needs_human":
-            self.summary.needs_human += 1
-
-    def _records(self, message: FetchedMessage, result: Any) -> tuple[InboundMessage, Draft | None]:
-        status, outcome, error = result.status, result.outcome, result.error
-        draft_of = result.draft
-        if message.truncated:
-            status, outcome, draft_of = "needs_human", "needs_human", None
-            error = (
-                f"message is {message.size:,} bytes, over triage.max_message_bytes; "
-                f"only the first {len(message.raw):,} bytes are stored, the whole mail stays "
-                "on the server"
-            )
-        as_json = _clean_json(result.to_json())
-        record = InboundMessage(
-            dedup_key=_clean(result.dedup_key),
-            message_id=_clean(result.message_id),
+            error = f"storing failed: {exc.__class__.__name__}"
+        fallback = failure_row(
+            raw=item.record["raw"],
+            uid=item.record["uid"],
+            key=item.key,
+            error=error,
             mailbox=self.source.name,
             folder=self.folder,
-            uid=message.uid,
-            sender=_clean(result.sender),
-            subject=_clean(result.subject) or "",
-            date=_clean(result.date),
-            intent=result.intent,
-            language=result.language,
-            outcome=outcome,
-            status=status,
-            error=_clean(error),
-            result=as_json,
-            raw=message.raw,
-            received_at=_now(),
-        )
-        if draft_of is None:
-            return record, None
-        draft = Draft(
-            inbound_id=0,  # set once the record has its id
-            message_id=_clean(result.message_id),
-            intent=result.intent,
-            language=result.language or "en",
-            sender=_clean(result.sender),
-            sender_verified=result.sender_verified,
-            to=_clean(draft_of.to) or "",
-            subject=_clean(draft_of.subject) or "",
-            body=_clean(draft_of.body) or "",
-            html=_clean(draft_of.html),
-            in_reply_to=_clean(draft_of.in_reply_to),
-            references=_clean(draft_of.references),
-            requests=as_json.get("requests", []),
-            created_at=_now(),
-        )
-        return record, draft
-
-    def _store_failure(self, message: FetchedMessage, key: str, error: str) -> str:
-        """Keep the raw mail as needs_human when triage or the full record failed."""
-        record = InboundMessage(
-            dedup_key=key,
-            mailbox=self.source.name,
-            folder=self.folder,
-            uid=message.uid,
-            outcome="needs_human",
-            status="needs_human",
-            error=_clean(error),
-            result={},
-            raw=message.raw,
-            received_at=_now(),
         )
         try:
             with self.session.begin_nested():
-                self.session.add(record)
-                self.session.flush()
+                self._insert_rows([_Prepared(key=item.key, record=fallback, draft=None)])
         except IntegrityError:
             self.summary.already_stored += 1
-            return key
+            return
         # Any other database error propagates: the poll stops before marking or
         # advancing past a message that has no record, so nothing is lost.
         self.summary.stored += 1
         self.summary.needs_human += 1
-        return key
+
+    def _count(self, item: _Prepared) -> None:
+        self.summary.stored += 1
+        if item.draft is not None:
+            self.summary.drafted += 1
+        elif item.record["status"] == "ignored":
+            self.summary.ignored += 1
+        elif item.record["status"] == "needs_human":
+            self.summary.needs_human += 1
 
 
 def _folder_state_row(session: Session, mailbox: str, folder: str) -> MailboxState:
-    query = select(MailboxState).where(
-        MailboxState.mailbox == mailbox, MailboxState.folder == folder
-    )
+    query = select(MailboxState).where(MailboxState.mailbox == mailbox, MailboxState.folder == folder)
     box = session.exec(query).first()
     if box is not None:
         return box
@@ -414,7 +343,7 @@ def poll_once(
                         summary.interrupted = True
                         break
                     cycle.run_batch(box, batch)
-            box.last_success_at = _now()
+            box.last_success_at = now()
             session.add(box)
             session.commit()
     summary.seconds = time.monotonic() - started

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from imapclient import IMAPClient
@@ -67,3 +68,33 @@ def server_flags(server: DovecotServer, user: str, folder: str = "INBOX") -> dic
 def folder_uids(client: IMAPClient, folder: str) -> list[int]:
     client.select_folder(folder, readonly=True)
     return sorted(client.search(["ALL"]))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_config(path: Path, data: dict[str, dict[str, Any]]) -> Path:
+    """A TOML config file from ``{section: {key: value}}`` (``plans`` nests one level more)."""
+    lines: list[str] = []
+    for section, table in data.items():
+        if section == "plans":
+            for name, plan in table.items():
+                lines.append(f"[plans.{name}]")
+                lines.extend(f"{k} = {_toml_value(v)}" for k, v in plan.items())
+            continue
+        lines.append(f"[{section}]")
+        lines.extend(f"{k} = {_toml_value(v)}" for k, v in table.items())
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def cli_config(path: Path, db_url: str, mailbox: dict[str, Any], **sections: dict[str, Any]) -> Path:
+    """A config file for the example data, for running ``mailbot`` in a subprocess."""
+    return write_config(path, {**EXAMPLE_CONFIG, "database": {"url": db_url}, "mailbox": mailbox, **sections})

@@ -85,7 +85,7 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
     if declared and declared not in ("unknown-8bit", "x-unknown", "us-ascii", "ascii"):
         try:
             codecs.lookup(declared)
-        except LookupError:
+        except (LookupError, ValueError):  # ValueError: a NUL in the name
             defect = f"unknown charset {declared!r}"
         else:
             try:

@@ -14,7 +14,9 @@ from mailbot.mail.parse import Mail
 from mailbot.triage.rules import Rules
 
 _WORD = re.compile(r"[\w']+|n't", re.U)
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# The local part is bounded (RFC 5321: 64): unbounded, a long word without "@" made
+# search() quadratic (minutes for a 200,000-character body).
+_ADDRESS = re.compile(r"[\w.+-]{1,64}@[\w-]+(\.[\w-]+)+")
 
 
 def machine_mail_reason(mail: Mail, rules: Rules) -> str | None:

@@ -1,0 +1,201 @@
+"""The console's pages: queue, one draft, history; and the approve / reject actions.
+
+Approve and reject call ``mailbot.review`` and nothing else: the console never
+changes an account or queues a reply on its own. A refusal from review (the
+records changed, another agent was faster) is shown on the draft page, with the
+agent's edited text kept in the form.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, col, func, select
+
+from mailbot.accounts import find_account
+from mailbot.db import new_session
+from mailbot.draft_views import find_draft, mail_view
+from mailbot.errors import DraftNotFound, DraftStateError, ReviewError, StaleDecision
+from mailbot.models import Account, Draft
+from mailbot.review import approve, list_audit, reject
+from mailbot.web.auth import HOME, LoggedIn
+from mailbot.web.present import OUTCOMES, mark_addresses, request_addresses
+from mailbot.web.queue import (
+    INTENTS,
+    LANGUAGES,
+    STATUS_CHOICES,
+    QueueFilter,
+    decided_drafts,
+    draft_outcomes,
+    load_queue,
+    pending_neighbours,
+)
+from mailbot.web.render import flash, render
+from mailbot.web.state import ConsoleState, console_state
+
+router = APIRouter()
+
+
+@router.get("/")
+def home(agent: LoggedIn) -> Response:
+    return RedirectResponse(HOME, status_code=303)
+
+
+@router.get("/queue")
+def queue_page(request: Request, agent: LoggedIn) -> Response:
+    filters = QueueFilter.from_query(dict(request.query_params))
+    with new_session(console_state(request).engine) as session:
+        view = load_queue(session=session, filters=filters)
+
+    def queue_url(**changes: str) -> str:
+        query = urlencode(filters.query(**changes))
+        return "/queue" + (f"?{query}" if query else "")
+
+    outcomes = list(dict.fromkeys([*view.outcome_counts, *OUTCOMES]))
+    return render(
+        request, "queue.html", view=view, filters=filters, queue_url=queue_url, draft_outcomes=draft_outcomes,
+        statuses=STATUS_CHOICES, intents=INTENTS, languages=LANGUAGES, outcomes=outcomes,
+    )
+
+
+def _account_card(session: Session, state: ConsoleState, email: str | None) -> dict[str, Any] | None:
+    """One side of the "matched records" comparison, with the primary's seats in use."""
+    if not email:
+        return None
+    account = find_account(session=session, email=email)
+    if account is None:
+        return {"email": email, "account": None}
+    plan = state.settings.plans.get(account.plan)
+    linked = session.exec(
+        select(func.count()).select_from(Account).where(col(Account.primary_account_id) == account.account_id)
+    ).one()
+    primary = session.get(Account, account.primary_account_id) if account.primary_account_id else None
+    return {"email": email, "account": account, "plan": plan, "linked": linked, "primary": primary}
+
+
+def draft_page_context(request: Request, draft_id: int) -> dict[str, Any]:
+    """Everything the draft page shows; DraftNotFound when there is no such draft."""
+    state = console_state(request)
+    with new_session(state.engine) as session:
+        draft, inbound = find_draft(session=session, draft_id=draft_id)
+        mail = mail_view(inbound, max_bytes=state.settings.triage.max_message_bytes) if inbound else None
+        primaries, members = request_addresses(draft.requests)
+        requests = [
+            {
+                "request": r,
+                "primary": _account_card(session, state, r.get("primary")),
+                "team_member": _account_card(session, state, r.get("team_member")),
+            }
+            for r in draft.requests
+        ]
+        newer, older = pending_neighbours(session=session, draft=draft)
+        audit = list_audit(session=session, draft_id=draft.id, limit=50)
+    return {
+        "draft": draft,
+        "inbound": inbound,
+        "triage_reason": (inbound.result or {}).get("reason") if inbound else None,
+        "mail": mail,
+        "own_html": mark_addresses(mail["own_text"], primaries=primaries, members=members) if mail else "",
+        "quoted_html": mark_addresses(mail["quoted_text"], primaries=primaries, members=members) if mail else "",
+        "requests": requests,
+        "newer": newer,
+        "older": older,
+        "audit": audit,
+        "body": draft.body,
+        "reject_reason": "",
+        "problem": None,
+    }
+
+
+def _draft_page(request: Request, draft_id: int, *, status_code: int = 200, **overrides: Any) -> Response:
+    try:
+        context = draft_page_context(request, draft_id)
+    except DraftNotFound:
+        return render(request, "error.html", status_code=404, title="Not found",
+                      message=f"There is no draft #{draft_id}.")
+    context.update(overrides)
+    return render(request, "draft.html", status_code=status_code, **context)
+
+
+@router.get("/drafts/{draft_id}")
+def draft_page(request: Request, draft_id: int, agent: LoggedIn) -> Response:
+    return _draft_page(request, draft_id)
+
+
+def _next_after(request: Request, draft_id: int) -> str:
+    """Where the agent goes after deciding: the next pending draft down the queue, else the queue."""
+    with new_session(console_state(request).engine) as session:
+        draft = session.get(Draft, draft_id)
+        if draft is None:
+            return HOME
+        newer, older = pending_neighbours(session=session, draft=draft)
+    target = older or newer
+    return f"/drafts/{target}" if target and target != draft_id else HOME
+
+
+def _stale_problem(draft_id: int, exc: StaleDecision, request: Request) -> dict[str, Any]:
+    with new_session(console_state(request).engine) as session:
+        draft, _ = find_draft(session=session, draft_id=draft_id)
+    changes = [
+        {"request": shown, "before": shown.get("outcome"), "now": now}
+        for shown, now in zip(draft.requests, exc.outcomes, strict=False)
+    ]
+    return {"kind": "stale", "title": "Not approved: the records changed", "message": str(exc), "changes": changes}
+
+
+@router.post("/drafts/{draft_id}/approve")
+def approve_draft(
+    request: Request, draft_id: int, agent: LoggedIn, body: Annotated[str | None, Form()] = None
+) -> Response:
+    state = console_state(request)
+    # Browsers send a textarea's lines with CRLF; the stored draft uses LF.
+    text = body.replace("\r\n", "\n") if body is not None else None
+    target = _next_after(request, draft_id)
+    try:
+        result = approve(engine=state.engine, settings=state.settings, draft_id=draft_id, agent=agent, body=text)
+    except StaleDecision as exc:
+        return _draft_page(request, draft_id, status_code=409, body=text,
+                           problem=_stale_problem(draft_id, exc, request))
+    except DraftNotFound:
+        return _draft_page(request, draft_id)
+    except DraftStateError as exc:
+        return _draft_page(request, draft_id, status_code=409,
+                           problem={"kind": "state", "title": "Nothing was changed", "message": str(exc)})
+    except ReviewError as exc:
+        return _draft_page(request, draft_id, status_code=400, body=text,
+                           problem={"kind": "error", "title": "Not approved", "message": str(exc)})
+    done = "; ".join(result.actions) if result.actions else "no account change"
+    edited = " with your edited text" if result.edited else ""
+    flash(request, f"Draft #{draft_id} approved{edited}: {done}. The reply is queued.")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/drafts/{draft_id}/reject")
+def reject_draft(
+    request: Request, draft_id: int, agent: LoggedIn, reason: Annotated[str, Form()] = ""
+) -> Response:
+    state = console_state(request)
+    target = _next_after(request, draft_id)
+    try:
+        reject(engine=state.engine, draft_id=draft_id, agent=agent, reason=reason)
+    except DraftNotFound:
+        return _draft_page(request, draft_id)
+    except DraftStateError as exc:
+        return _draft_page(request, draft_id, status_code=409,
+                           problem={"kind": "state", "title": "Nothing was changed", "message": str(exc)})
+    except ReviewError as exc:  # e.g. no reason given
+        return _draft_page(request, draft_id, status_code=400, reject_reason=reason,
+                           problem={"kind": "error", "title": "Not rejected", "message": str(exc)})
+    flash(request, f"Draft #{draft_id} rejected: nothing was sent and no account changed.", tone="info")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/history")
+def history_page(request: Request, agent: LoggedIn) -> Response:
+    with new_session(console_state(request).engine) as session:
+        drafts = decided_drafts(session=session)
+        events = list_audit(session=session, limit=200)
+    return render(request, "history.html", drafts=drafts, events=events)

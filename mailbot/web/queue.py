@@ -1,0 +1,137 @@
+"""The queue: drafts filtered by status, intent, language, outcome and address.
+
+Status, intent and language are columns and are filtered in SQL. Outcomes and
+addresses live in the ``requests`` JSON column, whose query syntax differs
+between SQLite and PostgreSQL, so those two filters run in Python over the rows
+SQL returned; a queue of pending drafts is small, and ``limit`` caps the rest.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from mailbot.draft_views import DRAFT_STATUSES
+from mailbot.models import Draft
+
+STATUS_CHOICES = (*DRAFT_STATUSES, "all")
+INTENTS = ("link", "reactivate")
+LANGUAGES = ("de", "en")
+DECIDED = ("approved", "sent", "rejected", "failed")
+MAX_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str = "pending"
+    intent: str = ""
+    outcome: str = ""
+    language: str = ""
+    address: str = ""
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> QueueFilter:
+        """Unknown values fall back to "no filter" rather than an error page."""
+        status = params.get("status", "pending")
+        intent = params.get("intent", "")
+        language = params.get("language", "")
+        return cls(
+            status=status if status in STATUS_CHOICES else "pending",
+            intent=intent if intent in INTENTS else "",
+            outcome=params.get("outcome", "").strip()[:64],
+            language=language if language in LANGUAGES else "",
+            address=params.get("q", "").strip().lower()[:254],
+        )
+
+    def query(self, **changes: str) -> dict[str, str]:
+        """The filters as query parameters (empty ones left out), with ``changes`` applied."""
+        values = {
+            "status": self.status,
+            "intent": self.intent,
+            "outcome": self.outcome,
+            "language": self.language,
+            "q": self.address,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v and not (k == "status" and v == "pending")}
+
+
+@dataclass
+class QueueView:
+    drafts: list[Draft]  # matching every filter, newest first
+    outcome_counts: dict[str, int]  # drafts per outcome, before the outcome filter
+    truncated: bool = False
+    filters: QueueFilter = field(default_factory=QueueFilter)
+
+
+def draft_outcomes(draft: Draft) -> list[str]:
+    """The outcomes of the draft's requests, each once, in the customer's order."""
+    return list(dict.fromkeys(str(r.get("outcome")) for r in draft.requests if r.get("outcome")))
+
+
+def draft_addresses(draft: Draft) -> set[str]:
+    """Every address the draft is about: sender, recipient, and both sides of each request."""
+    found = {draft.sender, draft.to}
+    for request in draft.requests:
+        found.update((request.get("primary"), request.get("team_member")))
+    return {a.lower() for a in found if a}
+
+
+def matches_address(draft: Draft, needle: str) -> bool:
+    return any(needle in address for address in draft_addresses(draft))
+
+
+def newest_first(query):  # type: ignore[no-untyped-def]
+    return query.order_by(col(Draft.created_at).desc(), col(Draft.id).desc())
+
+
+def load_queue(*, session: Session, filters: QueueFilter, limit: int = MAX_ROWS) -> QueueView:
+    query = newest_first(select(Draft))
+    if filters.status != "all":
+        query = query.where(Draft.status == filters.status)
+    if filters.intent:
+        query = query.where(Draft.intent == filters.intent)
+    if filters.language:
+        query = query.where(Draft.language == filters.language)
+    rows = list(session.exec(query.limit(limit + 1)))
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    if filters.address:
+        rows = [d for d in rows if matches_address(d, filters.address)]
+    counts = count_outcomes(rows)
+    if filters.outcome:
+        rows = [d for d in rows if filters.outcome in draft_outcomes(d)]
+    return QueueView(drafts=rows, outcome_counts=counts, truncated=truncated, filters=filters)
+
+
+def count_outcomes(drafts: Iterable[Draft]) -> dict[str, int]:
+    """How many drafts have a request with each outcome (a draft counts once per outcome)."""
+    counts: Counter[str] = Counter()
+    for draft in drafts:
+        counts.update(draft_outcomes(draft))
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def pending_neighbours(*, session: Session, draft: Draft) -> tuple[int | None, int | None]:
+    """(newer, older) pending drafts around ``draft`` in queue order, for the j/k keys."""
+    ids = list(session.exec(newest_first(select(Draft.id)).where(Draft.status == "pending")))
+    if draft.id not in ids:  # decided already: "next" is the top of the queue
+        return None, (ids[0] if ids else None)
+    at = ids.index(draft.id)
+    newer = ids[at - 1] if at > 0 else None
+    older = ids[at + 1] if at + 1 < len(ids) else None
+    return newer, older
+
+
+def decided_drafts(*, session: Session, limit: int = 200) -> list[Draft]:
+    """Drafts an agent has decided on, most recent decision first."""
+    query = (
+        select(Draft)
+        .where(col(Draft.status).in_(DECIDED))
+        .order_by(col(Draft.decided_at).desc().nulls_last(), col(Draft.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query))
