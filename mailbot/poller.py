@@ -24,6 +24,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,6 +38,7 @@ from mailbot.config import Settings
 from mailbot.db import new_session
 from mailbot.inbound_rows import clean_text, failure_row, now, quick_dedup_key, record_rows
 from mailbot.locks import mailbox_lock
+from mailbot.mail.prefetch import BatchPrefetcher
 from mailbot.mail.sources import FetchedMessage, MailSource, make_source
 from mailbot.models import Draft, InboundMessage, MailboxState
 
@@ -127,9 +129,16 @@ class _Cycle:
         if self.pause:
             time.sleep(self.pause)
 
-    def run_batch(self, box: MailboxState, uids: Sequence[int]) -> None:
+    def run_batch(
+        self,
+        box: MailboxState,
+        uids: Sequence[int],
+        fetched: list[FetchedMessage],
+        *,
+        source_lock: AbstractContextManager[Any],
+    ) -> None:
+        """Store, commit, mark, advance: ``fetched`` are the messages of ``uids`` still there."""
         mailbox = self.settings.mailbox
-        fetched = list(self.source.fetch(self.folder, uids, max_bytes=self.settings.triage.max_message_bytes))
         self.summary.fetched += len(fetched)
         quick = [quick_dedup_key(m.raw) for m in fetched]
         known = self._known_keys(quick)
@@ -153,10 +162,11 @@ class _Cycle:
         self._sleep()
         marked = [m.uid for m in fetched]
         if marked:  # ... then the server
-            if mailbox.processed_folder:
-                self.source.move(self.folder, marked, mailbox.processed_folder)
-            else:
-                self.source.add_flag(self.folder, marked, mailbox.processed_flag)
+            with source_lock:
+                if mailbox.processed_folder:
+                    self.source.move(self.folder, marked, mailbox.processed_folder)
+                else:
+                    self.source.add_flag(self.folder, marked, mailbox.processed_flag)
             self.summary.marked += len(marked)
         self._sleep()
         if keys:
@@ -338,11 +348,14 @@ def poll_once(
                     context=context,
                     pause=pause_seconds,
                 )
-                for batch in _chunks(uids, settings.mailbox.batch_size):
-                    if should_stop is not None and should_stop():
-                        summary.interrupted = True
-                        break
-                    cycle.run_batch(box, batch)
+                batches = list(_chunks(uids, settings.mailbox.batch_size))
+                max_bytes = settings.triage.max_message_bytes
+                with BatchPrefetcher(source, folder, batches, max_bytes=max_bytes) as prefetched:
+                    for batch, fetched in prefetched:
+                        cycle.run_batch(box, batch, fetched, source_lock=prefetched.lock)
+                        if should_stop is not None and should_stop():
+                            summary.interrupted = batch is not batches[-1]
+                            break
             box.last_success_at = now()
             session.add(box)
             session.commit()

@@ -11,8 +11,10 @@ import base64
 import json
 import os
 import random
+import time
 from datetime import date
 
+import pytest
 from factories import account, book, run_cli, triage_context, write_config
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -53,7 +55,6 @@ def check(result: TriageResult) -> dict:
     assert result.intent in INTENTS
     assert result.status in STATUSES
     assert not (result.error or "").startswith("triage failed"), result.error
-    event(f"intent {result.intent}, status {result.status}")  # see --hypothesis-show-statistics
     obj = result.to_json(file="x.eml")
     text = json.dumps(obj, ensure_ascii=False)
     assert json.loads(text) == obj
@@ -74,6 +75,12 @@ def check(result: TriageResult) -> dict:
     if result.status == "ignored":
         assert result.intent == "auto"
     return obj
+
+
+def observe(result: TriageResult) -> dict:
+    """check() inside a hypothesis test, tallying intents (--hypothesis-show-statistics)."""
+    event(f"intent {result.intent}, status {result.status}")
+    return check(result)
 
 
 # --- building blocks --------------------------------------------------------------
@@ -256,7 +263,7 @@ def envelope(draw) -> bytes:
 @FUZZ
 @given(st.binary(max_size=3000))
 def test_random_bytes_never_crash_triage(raw):
-    check(triage_message(raw, CTX))
+    observe(triage_message(raw, CTX))
 
 
 @FUZZ
@@ -273,19 +280,19 @@ def test_random_bytes_never_crash_triage(raw):
 )
 def test_header_soup_never_crashes_triage(headers, separator, body):
     raw = separator.join(f"{n}: {v}".encode("utf-8", "surrogatepass") for n, v in headers)
-    check(triage_message(raw + b"\r\n\r\n" + body, CTX))
+    observe(triage_message(raw + b"\r\n\r\n" + body, CTX))
 
 
 @FUZZ
 @given(envelope(), text_part())
 def test_single_part_mail_with_any_charset_and_encoding_never_crashes(head, part):
-    check(triage_message(head + part, CTX))
+    observe(triage_message(head + part, CTX))
 
 
 @FUZZ
 @given(envelope(), mime_tree())
 def test_nested_multipart_with_broken_boundaries_never_crashes(head, tree):
-    check(triage_message(head + tree, CTX))
+    observe(triage_message(head + tree, CTX))
 
 
 @FUZZ
@@ -305,7 +312,7 @@ def test_unicode_bodies_with_addresses_never_crash(sender, text, words, verdict,
         head += f"Authentication-Results: mx.example.com; dmarc={verdict}; dkim={verdict}; spf={verdict}\r\n"
     head += "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
     raw = head.encode("utf-8") + body.encode("utf-8", "surrogatepass")
-    check(triage_message(raw, CTX))
+    observe(triage_message(raw, CTX))
 
 
 @settings(max_examples=300, deadline=None, database=None)
@@ -316,8 +323,37 @@ def test_plain_requests_between_known_accounts_are_decided(sender, other, phrase
         f"From: {sender}\r\nSubject: Team member\r\nMessage-ID: <ok@fuzz>\r\n"
         f"Content-Type: text/plain; charset=utf-8\r\n\r\n{phrase}: {other}\r\n"
     ).encode()
-    obj = check(triage_message(raw, CTX))
+    obj = observe(triage_message(raw, CTX))
     assert obj["intent"] in ("link", "reactivate")
+
+
+# --- huge bodies: the size cap must also bound the time ------------------------------
+
+HUGE = {
+    # one 200,000-character word: an unbounded address pattern searched it quadratically
+    "one_long_word": "a" * 200_000,
+    "one_long_word_in_a_request": "please link my VA va@x.net\n" + "a" * 200_000,
+    # 22,000 addresses: each one was checked against every address found before it
+    "many_addresses": "please link my VA " + "va@x.net " * 22_000,
+    "many_obfuscated_and_plain": "please link " + "va (at) x (dot) net va2@x.net " * 6_000,
+    "many_signature_marks": "please link va@x.net\n" + "-- \n" * 50_000,
+    "many_quote_headers": "please link va@x.net\n" + "Von: a\nGesendet: b\n" * 10_000,
+    "deep_html": None,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HUGE))
+def test_huge_pathological_body_is_triaged_within_seconds(name):
+    body, ctype = HUGE[name], "text/plain"
+    if body is None:
+        body, ctype = "<div><a href='mailto:va@x.net'>link</a>" * 20_000, "text/html"
+    raw = (f"From: boss@y.org\r\nSubject: Team\r\nContent-Type: {ctype}; charset=utf-8\r\n\r\n"
+           f"{body}").encode()
+    started = time.perf_counter()
+    result = triage_message(raw, CTX)
+    elapsed = time.perf_counter() - started
+    check(result)
+    assert elapsed < 5, f"{name}: {elapsed:.1f} s"
 
 
 # --- the real CLI over a folder of such files --------------------------------------

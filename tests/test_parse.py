@@ -65,7 +65,13 @@ def test_html_mailto_targets_are_kept_and_quotes_become_marked_lines() -> None:
 def test_plain_text_part_is_preferred_over_html() -> None:
     mail = parse("plain-preferred.eml")
     assert mail.text_source == "plain"
-    assert "pat@client.example" in mail.text and "other@client.example" not in mail.text
+    assert "pat@client.example" in mail.text and "HTML version" not in mail.text
+
+
+def test_html_is_read_when_only_it_carries_a_linked_address() -> None:
+    mail = parse("mailto-only-in-html.eml")
+    assert mail.text_source == "html"
+    assert "Pat <pat@client.example>" in mail.text
 
 
 def test_no_text_part_is_unreadable_not_an_exception() -> None:

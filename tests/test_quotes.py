@@ -113,3 +113,13 @@ def test_from_line_without_sent_line_is_not_a_quote_header() -> None:
 def test_a_32kb_line_is_processed_quickly() -> None:
     text = "On " + "x" * 32_000 + "\nPlease link tom@a.example\n"
     assert "tom@a.example" in strip_quoted_history(text).own
+
+
+def test_bottom_posted_answer_below_the_quote_is_own_text() -> None:
+    text = (
+        "On Thu, Jun 12, 2025 at 09:30:00AM +0100, Support wrote:\n> Welcome! Write to old@a.example.\n\n"
+        "Hi,\nplease add tom@a.example as a team member.\n"
+    )
+    split = strip_quoted_history(text)
+    assert "tom@a.example" in split.own and "old@a.example" not in split.own
+    assert not split.uncertain

@@ -159,6 +159,22 @@ def _body_parts(msg: Message) -> tuple[Message | None, Message | None]:
     return plain, html
 
 
+_MAILTO = re.compile(rb"""mailto:([^"'?>\s]+)""", re.I)
+
+
+def _links_missing_from(plain: str, html: Message) -> bool:
+    """The HTML alternative links an address the plain part dropped ("Theo's account").
+
+    Some clients write only the link text into text/plain; the address then exists
+    only as the HTML's mailto: target, and the HTML is the better text to read.
+    """
+    payload = html.get_payload(decode=True)
+    if not isinstance(payload, bytes) or b"mailto:" not in payload.lower():
+        return False
+    lowered = plain.lower()
+    return any(m.decode("ascii", "replace").lower() not in lowered for m in _MAILTO.findall(payload))
+
+
 def _part_text(part: Message) -> tuple[str, str | None]:
     payload = part.get_payload(decode=True)
     if payload is None:
@@ -205,9 +221,9 @@ def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Mail:
             if plain is not None:
                 text, defect = _part_text(plain)
                 source = "plain"
-            if html is not None and not text.strip():
-                html_source, defect = _part_text(html)
-                text, source = html_to_text(html_source), "html"
+            if html is not None and (not text.strip() or _links_missing_from(text, html)):
+                html_source, html_defect = _part_text(html)
+                text, source, defect = html_to_text(html_source), "html", html_defect or defect
             if plain is None and html is None:
                 unreadable = "no text part"
             if defect:

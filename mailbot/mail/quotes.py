@@ -87,6 +87,11 @@ def _outlook_block_at(lines: list[str], i: int) -> tuple[bool, bool]:
     return True, False
 
 
+def _quote_follows(lines: list[str], i: int) -> bool:
+    """The next non-blank line is ``>``-quoted."""
+    return next((bool(_QUOTED.match(line)) for line in lines[i:] if line.strip()), False)
+
+
 def _unquote(line: str) -> str:
     return re.sub(r"^(\s*>)+ ?", "", line)
 
@@ -116,7 +121,13 @@ def strip_quoted_history(text: str, *, subject: str = "") -> OwnText:
         if is_block and (is_forward or forward_subject):
             own.extend(_unquote(rest) for rest in lines[i:])
             break
-        if is_block or _reply_header_at(lines, i):
+        header = _reply_header_at(lines, i)
+        if header and not any(line.strip() for line in own) and _quote_follows(lines, i + header):
+            # Bottom-posting: "On … wrote:" and the quote come first, the answer below.
+            quoted.extend(lines[i : i + header])
+            i += header
+            continue
+        if is_block or header:
             quoted.extend(lines[i:])
             break
         if _SIGNATURE.match(line.rstrip("\r")):

@@ -16,7 +16,8 @@ from mailbot.triage.rules import Rules
 _WORD = re.compile(r"[\w']+|n't", re.U)
 # The local part is bounded (RFC 5321: 64): unbounded, a long word without "@" made
 # search() quadratic (minutes for a 200,000-character body).
-_ADDRESS = re.compile(r"[\w.+-]{1,64}@[\w-]+(\.[\w-]+)+")
+_ADDRESS = re.compile(r"[\w.+-]{1,64}(@|\s?[\(\[]\s?at\s?[\)\]]\s?)[\w-]+((\.|\s?[\(\[]\s?dot\s?[\)\]]\s?)[\w-]+)+")
+_SPACE = re.compile(r"\s+")
 
 
 def machine_mail_reason(mail: Mail, rules: Rules) -> str | None:
@@ -51,8 +52,9 @@ def _affirmed(pattern: re.Pattern[str], text: str, rules: Rules) -> str | None:
 def classify_intent(*, own_text: str, subject: str, rules: Rules) -> tuple[str, str]:
     """(intent, reason) for a person's mail: link, reactivate or other."""
     # Replies keep "Re:/AW:" subjects of the original thread; the subject still names the topic.
-    text = f"{subject}\n{own_text}".lower()  # rule phrases are lower case
-    if not (rules.account_context.search(text) or _ADDRESS.search(own_text)):
+    # Rule phrases are lower case; wrapped lines and addresses must not break a phrase.
+    text = _SPACE.sub(" ", _ADDRESS.sub("<addr>", f"{subject}\n{own_text}".lower()))
+    if not (rules.account_context.search(text) or "<addr>" in text):
         return "other", "no account is mentioned"
     phrase = _affirmed(rules.reactivate, text, rules)
     if phrase:

@@ -9,6 +9,7 @@ filled in from the account records when they make it unambiguous.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, replace
@@ -26,6 +27,8 @@ _AT_WORD = re.compile(r"[\(\[\{<]\s*(?:at|ät|@)\s*[\)\]\}>]", re.I)
 _LOCAL_TAIL = re.compile(r"[a-z0-9][a-z0-9._%+'-]*$", re.I)
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"[.!?](\s|$)|\n")
+_SENTENCE_STOP = re.compile(r"[.!?](?=\s)")
+_BULLET = re.compile(r"[ \t>]*([-*•–]|\d+[.)])\s")
 _BEFORE_CHARS = 120
 _AFTER_CHARS = 40
 # Header lines of a forwarded mail ("Subject: Team member account") carry no role cue.
@@ -70,12 +73,20 @@ def find_addresses(text: str) -> list[tuple[str, int, int]]:
         for match in _OBFUSCATED.finditer(text):
             domain = _DOT_TOKEN.sub(".", match.group(2))
             found[match.start()] = (f"{match.group(1)}@{domain}".lower(), match.start(), match.end())
+    # Obfuscated spans, sorted and disjoint: bisect them (scanning all was quadratic).
+    spans = [(s, e) for _a, s, e in found.values()]
+    starts = [s for s, _e in spans]
+
+    def in_obfuscated(position: int) -> bool:
+        index = bisect.bisect_right(starts, position) - 1
+        return index >= 0 and position < spans[index][1]
+
     at = text.find("@")
     while at >= 0:
         # Anchor on each "@" instead of scanning every position for a local part.
         local = _LOCAL_TAIL.search(text, max(0, at - 64), at)
         match = _ADDRESS.match(text, local.start()) if local else None
-        if match and not any(s <= match.start() < e for _a, s, e in found.values()):
+        if match and not in_obfuscated(match.start()):
             address = normalize_address(match.group(0))
             if "@" in address:
                 found[match.start()] = (address, match.start(), match.end())
@@ -111,19 +122,36 @@ def _first_cue(text: str, rules: Rules) -> tuple[str, str, int] | None:
     return best
 
 
+def _window_start(text: str, start: int, lower: int) -> int:
+    """Where the text that can hold a cue for the address at ``start`` begins.
+
+    The current sentence of the current paragraph, and for a list item ("- anna@x")
+    only the item itself: a cue in another sentence or item is about someone else.
+    """
+    floor = max(lower, start - _BEFORE_CHARS)
+    line_start = text.rfind("\n", 0, start) + 1
+    if _BULLET.match(text, line_start):
+        return max(floor, line_start)
+    paragraph = max((m.end() for m in _PARAGRAPH.finditer(text, floor, start)), default=floor)
+    sentence = max((m.end() for m in _SENTENCE_STOP.finditer(text, paragraph, start)), default=paragraph)
+    return sentence
+
+
 def assign_roles(text: str, addresses: list[tuple[str, int, int]], rules: Rules) -> list[FoundAddress]:
     text = _HEADER_LINE.sub(lambda m: " " * len(m.group(0)), text)
     out: list[FoundAddress] = []
     for index, (address, start, end) in enumerate(addresses):
         lower = addresses[index - 1][2] if index else 0
-        paragraph_start = max((m.end() for m in _PARAGRAPH.finditer(text, 0, start)), default=0)
-        before = text[max(lower, paragraph_start, start - _BEFORE_CHARS) : start]
+        before = text[_window_start(text, start, lower) : start].lower()  # rule phrases are lower case
         upper = addresses[index + 1][1] if index + 1 < len(addresses) else len(text)
         after = text[end : min(upper, end + _AFTER_CHARS)]
         stop = _SENTENCE_END.search(after)
         if stop:
             after = after[: stop.start()]
-        cue_before = _closest_cue(before.lower(), rules)  # rule phrases are lower case
+        cue_before = _closest_cue(before, rules)
+        mine = rules.my_account_cues.search(before)
+        if mine:  # "my account (boss@x)": the address is that account
+            cue_before = ("primary", mine.group(0).strip(" (:-–"), 0)
         cue_after = _first_cue(after.lower(), rules)
         if cue_after and not _AFTER_GAP.match(after[: cue_after[2]]):
             cue_after = None
@@ -146,21 +174,31 @@ def extract_requests(
     Returns the requests and every address found with its role, for the agent.
     """
     found = [f for f in assign_roles(own_text, find_addresses(own_text), rules) if f.address not in own_addresses]
-    roles: dict[str, str] = {}
+    cued: dict[str, list[str]] = {}  # address -> its explicit roles, in the order written
     for item in found:
-        # The first clear cue for an address wins; a later mention may clarify an unknown one.
-        if roles.get(item.address, "unknown") == "unknown":
-            roles[item.address] = item.role
-    primaries = [a for a, r in roles.items() if r == "primary"]
-    team = [a for a, r in roles.items() if r == "team_member"]
-    for address, role in roles.items():
-        if role != "unknown":
+        cued.setdefault(item.address, [])
+        if item.role in ("primary", "team_member") and item.role not in cued[item.address]:
+            cued[item.address].append(item.role)
+        elif item.role == "unrelated" and not cued[item.address]:
+            cued[item.address].append("unrelated")
+    says_team_member = bool(sender) and bool(rules.sender_is_team_member.search(own_text.lower()))
+    if sender in cued and says_team_member:
+        cued[sender] = ["team_member"]  # "my account (me@x)" written by the team member
+    primaries = [a for a, roles in cued.items() if roles[:1] == ["primary"]]
+    team = [a for a, roles in cued.items() if roles[:1] == ["team_member"]]
+    for address, roles in cued.items():
+        if roles:
             continue
-        if address == sender and not primaries:
+        if address == sender and not primaries:  # no cue: the sender's own address is the primary
             primaries.append(address)
-        elif address != sender:
+        elif address != sender:  # no cue: any other address is a team member
             team.append(address)
-    sender_is_team_member = bool(sender) and (sender in team or bool(rules.sender_is_team_member.search(own_text.lower())))
+    sender_is_team_member = bool(sender) and (sender in team or says_team_member)
+    others = [a for a in team if a != sender]
+    if says_team_member and not primaries and len(others) == 1:
+        # The writer is the team member and names one other person: that is the primary
+        # ("… to my boss's account. Her address is boss@x").
+        primaries, team = others, [a for a in team if a == sender]
     if primaries:
         primary, primary_from = primaries[0], "text"
         # Extra "primary" addresses that are not the sender are more team members.
@@ -169,12 +207,11 @@ def extract_requests(
         primary, primary_from = sender, "sender"
     else:
         primary, primary_from = None, "none"
-    if not team and sender_is_team_member and sender != primary:
+    team_from = "text"
+    if not team and primary and cued.get(primary) == ["primary", "team_member"]:
+        team = [primary]  # one address named as both: the customer must tell us the other
+    elif not team and sender_is_team_member and sender != primary:
         team, team_from = [sender], "sender"
-    else:
-        team_from = "text"
-    if sender_is_team_member and primary == sender:
-        team = [t for t in team if t != sender]
     requests = [Request(primary, t, primary_from, team_from) for t in team]
     if not requests:
         requests = [Request(primary, None, primary_from, "none")]

@@ -38,6 +38,7 @@ class Rules:
     negation_window: int
     account_context: re.Pattern[str]
     primary_cues: re.Pattern[str]
+    my_account_cues: re.Pattern[str]
     team_cues: re.Pattern[str]
     not_account_cues: re.Pattern[str]
     sender_is_team_member: re.Pattern[str]
@@ -90,6 +91,10 @@ def load_rules(folder: str = "") -> Rules:
         negation_window=int(intents.get("negation", {}).get("window_words", 3)),
         account_context=_union(intents_file, intents, "account_context"),
         primary_cues=_union(roles_file, roles, "primary"),
+        # "my account" counts only right before the address: "my account (boss@x)", "mein Konto: …"
+        my_account_cues=re.compile(
+            f"(?:{_union(roles_file, roles, 'my_account').pattern})" + r"\s*(?:\(|:|-|–|is|ist|lautet)?\s*$"
+        ),
         team_cues=_union(roles_file, roles, "team_member"),
         not_account_cues=_union(roles_file, roles, "not_an_account"),
         sender_is_team_member=_union(roles_file, roles, "sender_is_team_member"),

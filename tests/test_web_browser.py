@@ -1,0 +1,190 @@
+"""End to end in a real headless Chromium: log in, review, approve, reject, deliver.
+
+uvicorn serves ``create_app`` on a free port in a background thread; the mail
+comes from a real poll of a Maildir; the approved reply goes out through the
+real delivery code to the aiosmtpd server of the ``smtp_server`` fixture.
+
+Screenshots land in tests/artifacts/ (ignored by git). The README's copies in
+docs/ are written when they are missing, or refreshed with
+``MAILBOT_UPDATE_SCREENSHOTS=1``, so an ordinary run leaves the checkout clean.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from playwright.sync_api import Page, expect, sync_playwright
+from servers.smtp import SmtpServer, free_port
+from sqlmodel import Session
+from test_web import (
+    PAID,
+    PASSWORD,
+    account_row,
+    console_settings,
+    deliver_and_poll,
+    mail,
+    seed_accounts,
+    stored_draft,
+)
+
+from mailbot.accounts import upsert_accounts
+from mailbot.db import make_engine
+from mailbot.delivery import deliver_queued
+from mailbot.models import AuditEvent
+from mailbot.web.agents import add_agent
+from mailbot.web.app import create_app
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "tests" / "artifacts"
+DOCS = REPO / "docs"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+EDITED = "Hello Boss,\n\nyour assistant va@firma.example is now linked to your account.\n\nBest, Alice"
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """uvicorn on a free port in a thread, until the block ends; yields the base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+def save_screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=full_page)
+    assert path.stat().st_size > 10_000  # a real rendering, not a blank page
+    doc = DOCS / name
+    if not doc.exists() or os.environ.get("MAILBOT_UPDATE_SCREENSHOTS") == "1":
+        DOCS.mkdir(exist_ok=True)
+        shutil.copyfile(path, doc)
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1360, "height": 900})
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_review_in_a_real_browser(page: Page, smtp_server: SmtpServer, tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'mailbot.db'}")
+    settings = console_settings(
+        str(engine.url), tmp_path, smtp={"host": smtp_server.host, "port": smtp_server.port, "security": "none"}
+    )
+    upsert_accounts(engine=engine, rows=seed_accounts())
+    add_agent(engine=engine, name="alice", password=PASSWORD)
+    german, unverified, reactivate, link = deliver_and_poll(
+        engine,
+        settings,
+        mail("chef@anders.example", "Hallo,\n\nbitte verknüpfen Sie mein Teammitglied va2@firma.example mit "
+             "meinem Konto.\n\nDanke!", msgid="b1", subject="Teammitglied verknüpfen", name="Chef"),
+        mail("boss@firma.example", "Please link my assistant va2@firma.example.", msgid="b2", verified="fail",
+             subject="Assistant account"),
+        mail("boss@firma.example", "Hi, we renewed our plan. Please reactivate our team member "
+             "old@firma.example.\n\nThanks", msgid="b3", subject="Reactivate team member"),
+        mail("boss@firma.example",
+             "Hi support,\n\nplease link my VA va@firma.example to my account (boss@firma.example).\n\n"
+             "Thanks,\nBoss\n\n-- \nBoss GmbH · Musterstraße 1 · Berlin\n\n"
+             "On Mon, 1 Jun 2026 at 10:00, Vendor Support <support@vendor.example> wrote:\n"
+             "> Please tell us the address your assistant registered with.\n",
+             msgid="b4", subject="Team member for my account"),
+    )
+    assert link.requests[0]["outcome"] == "ready_to_link"
+    problems: list[str] = []  # script errors and CSP refusals: the page must need neither
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+
+    with serving(create_app(settings=settings, engine=engine)) as base:
+        page.goto(f"{base}/queue")
+        expect(page).to_have_url(re.compile(r"/login\?next=/queue$"))
+        page.get_by_label("Name").fill("alice")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(f"{base}/queue")
+        rows = page.locator("tr[data-href]")
+        expect(rows).to_have_count(4)
+        expect(rows.first).to_contain_text("Team member for my account")  # newest first
+        expect(page.locator(f'tr[data-href="/drafts/{unverified.id}"]')).to_contain_text("sender unverified")
+        save_screenshot(page, "console-queue.png")
+
+        # Keyboard: j selects the first row, Enter opens it.
+        page.keyboard.press("j")
+        expect(rows.first).to_have_class(re.compile(r"\bselected\b"))
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(f"{base}/drafts/{link.id}")
+        expect(page.locator("pre.own-text mark.addr-member")).to_have_text("va@firma.example")
+        expect(page.locator("details.quoted")).not_to_have_attribute("open", "")
+        expect(page.locator(".action")).to_contain_text(link.requests[0]["action"]["text"])
+        save_screenshot(page, "console-draft.png", full_page=True)
+
+        # Edit the reply and approve; the console moves on to the next (older) pending draft.
+        page.locator("#reply-body").fill(EDITED)
+        page.get_by_role("button", name="Approve and send").click()
+        expect(page).to_have_url(f"{base}/drafts/{reactivate.id}")
+        expect(page.get_by_role("status")).to_contain_text(f"Draft #{link.id} approved with your edited text")
+
+        # j / k walk the pending drafts; r focuses the reject reason, Enter rejects.
+        page.keyboard.press("j")
+        expect(page).to_have_url(f"{base}/drafts/{unverified.id}")
+        page.keyboard.press("k")
+        expect(page).to_have_url(f"{base}/drafts/{reactivate.id}")
+        page.keyboard.press("r")
+        expect(page.locator("#reject-reason")).to_be_focused()
+        page.keyboard.type("answered by phone")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("status")).to_contain_text(f"Draft #{reactivate.id} rejected")
+        expect(page).to_have_url(f"{base}/drafts/{unverified.id}")
+
+        page.get_by_role("link", name="History").click()
+        expect(page.locator("tr[data-href]")).to_have_count(2)
+        save_screenshot(page, "console-history.png")
+
+    assert problems == []
+    member = account_row(engine, 2)
+    assert (member.primary_account_id, member.plan, member.status, member.paid_until) == (1, "pro", "active", PAID)
+    rejected = stored_draft(engine, reactivate.id)
+    assert (rejected.status, rejected.reject_reason, rejected.decided_by) == ("rejected", "answered by phone", "alice")
+    assert account_row(engine, 4).status == "expired"  # the rejected reactivation changed nothing
+    assert stored_draft(engine, german.id).status == "pending"
+
+    summary = deliver_queued(engine=engine, settings=settings)
+    assert summary.sent == 1
+    (received,) = smtp_server.received
+    message = received.message()
+    assert received.rcpt_tos == ["boss@firma.example"]
+    assert message["Subject"] == "Re: Team member for my account"
+    assert message.get_content().replace("\r\n", "\n").strip() == EDITED
+    assert stored_draft(engine, link.id).status == "sent"
+    with Session(engine) as session:
+        approved = session.get(AuditEvent, 1)
+        assert approved is not None and (approved.action, approved.agent) == ("approved", "alice")
+    engine.dispose()
