@@ -371,35 +371,60 @@ def drafts_show(
     draft_id: Annotated[int, typer.Argument(metavar="ID", help="The draft's id.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
-    """One draft with its text, its requests and the mail it answers."""
+    """What an agent needs to decide: the mail, each request and why, the action, the reply."""
     from mailbot.db import make_engine, new_session
-    from mailbot.draft_views import draft_detail, find_draft
+    from mailbot.draft_views import draft_detail, find_draft, mail_view
 
     settings = settings_of(ctx)
     with new_session(make_engine(settings.database.url)) as session:
         draft, inbound = find_draft(session=session, draft_id=draft_id)
         detail = draft_detail(draft, inbound)
+        mail = mail_view(inbound, max_bytes=settings.triage.max_message_bytes) if inbound else None
+    detail["mail"] = mail
     if as_json:
         print_json_line(detail)
         return
-    for key in ("id", "status", "intent", "language", "sender", "sender_verified", "to", "subject"):
-        console.print(f"{key:>16}: {detail[key] if detail[key] is not None else ''}", highlight=False, markup=False)
-    for request in detail["requests"]:
-        console.print(
-            f"{'request':>16}: {request.get('primary') or '?'} ← {request.get('team_member') or '?'}"
-            f": {request.get('outcome')} — {request.get('reason') or ''}",
-            highlight=False,
-            markup=False,
-        )
-    if detail["inbound"]:
-        mail = detail["inbound"]
-        console.print(
-            f"{'inbound':>16}: #{mail['id']} {mail['message_id'] or ''} from {mail['sender'] or '?'}",
-            highlight=False,
-            markup=False,
-        )
-    console.rule()
-    console.print(detail["body"], highlight=False, markup=False)
+    _print_review(detail)
+
+
+def _print_review(detail: dict[str, Any]) -> None:
+    from rich.panel import Panel
+    from rich.text import Text
+
+    def line(label: str, value: object, style: str = "") -> None:
+        console.print(Text(f"{label:>14}: ", style="bold") + Text(str(value if value is not None else ""), style))
+
+    line("draft", f"#{detail['id']} ({detail['status']})")
+    line("intent", f"{detail['intent']}, language {detail['language']}")
+    line("from", detail["sender"])
+    verified = detail["sender_verified"]
+    if verified == "fail":
+        line("sender", "NOT VERIFIED (DMARC/DKIM/SPF failed) — no account action is proposed", "bold red")
+    elif verified == "unknown":
+        line("sender", "unknown: no Authentication-Results — check the address before approving", "bold yellow")
+    else:
+        line("sender", "verified (Authentication-Results)", "green")
+    mail = detail.get("mail")
+    if mail:
+        if mail["uncertain"]:
+            console.print(Text("The quote markers left no own text: the whole mail is shown.", style="yellow"))
+        console.print(Panel(Text(mail["own_text"] or "(no text)"), title=f"customer's text — {mail['subject']}",
+                            title_align="left"))
+        if mail["quoted_text"]:
+            quoted = "\n".join("> " + q for q in mail["quoted_text"].splitlines())
+            console.print(Panel(Text(quoted, style="dim"), title="quoted history and signature (not read)",
+                                title_align="left", style="dim"))
+    for number, request in enumerate(detail["requests"], start=1):
+        console.print(Text(f"request {number}: ", style="bold")
+                      + Text(f"primary {request.get('primary') or '(missing)'}, "
+                             f"team member {request.get('team_member') or '(missing)'}"))
+        line("outcome", f"{request.get('outcome')} ({request.get('rule', '')}): {request.get('reason', '')}")
+        action = (request.get("action") or {}).get("text")
+        line("action", action or "none — nothing changes on approval", "bold" if action else "dim")
+    console.print(Panel(Text(detail["body"]), title=f"reply to {detail['to']} — {detail['subject']}",
+                        title_align="left"))
+    if detail.get("original_body"):
+        console.print(Text("(edited by the agent; the drafted text is kept)", style="dim"))
 
 
 # --- the agents' web console: serve, agents add/list/remove ---------------------------

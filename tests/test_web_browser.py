@@ -182,7 +182,7 @@ def test_review_in_a_real_browser(page: Page, smtp_server: SmtpServer, tmp_path:
     message = received.message()
     assert received.rcpt_tos == ["boss@firma.example"]
     assert message["Subject"] == "Re: Team member for my account"
-    assert message.get_content().replace("\r\n", "\n").strip() == EDITED
+    assert message.get_body(("plain",)).get_content().replace("\r\n", "\n").strip() == EDITED
     assert stored_draft(engine, link.id).status == "sent"
     with Session(engine) as session:
         approved = session.get(AuditEvent, 1)

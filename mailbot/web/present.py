@@ -90,5 +90,23 @@ def when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def audit_summary(detail: dict[str, Any] | None) -> str:
+    """An audit event's detail in words: what was applied, why it was refused or rejected."""
+    detail = dict(detail or {})
+    parts: list[str] = []
+    if "actions" in detail:
+        texts = [str(a.get("text", a)) if isinstance(a, dict) else str(a) for a in detail.pop("actions") or []]
+        parts.append("; ".join(texts) if texts else "no account change")
+    if detail.pop("edited", False):
+        parts.append("text edited")
+    if "reason" in detail:
+        parts.append(f"reason: {detail.pop('reason')}")
+    if "changes" in detail:
+        parts.append("; ".join(str(c) for c in detail.pop("changes") or []))
+    rest = sorted((key, value) for key, value in detail.items() if value not in (None, ""))
+    parts.extend(f"{key.replace('_', ' ')}: {value}" for key, value in rest)
+    return " · ".join(parts)
+
+
 def line_count(text: str) -> int:
     return len(text.splitlines()) if text else 0

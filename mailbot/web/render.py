@@ -6,7 +6,6 @@ one-time notices), so templates never reach into the request themselves.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +34,10 @@ def make_environment() -> Environment:
         status_tone=present.status_tone,
         when=present.when,
         line_count=present.line_count,
-        tojson_text=_json_text,
+        audit_summary=present.audit_summary,
     )
     env.globals.update(VERIFICATION_BADGES=present.VERIFICATION_BADGES)
     return env
-
-
-def _json_text(value: Any) -> str:
-    """JSON as plain text (escaped by autoescaping like any other text, unlike Jinja's ``tojson``)."""
-    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
 
 
 def flash(request: Request, text: str, *, tone: str = "ok") -> None:
