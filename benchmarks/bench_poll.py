@@ -39,8 +39,8 @@ CORPUS = REPO.parent / "shared" / "corpus"
 BATCH = 200
 
 
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+def _peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux: KiB
 
 
 # -- child processes ----------------------------------------------------------------
@@ -91,6 +91,8 @@ def child_poll(args: argparse.Namespace) -> dict:
         "drafted": summary.drafted,
         "errors": summary.errors,
         "peak_rss_mib": _peak_rss_mib(),
+        # Triage worker processes (forked for a backlog), the largest of them.
+        "worker_peak_rss_mib": _peak_rss_mib(resource.RUSAGE_CHILDREN),
     }
 
 
@@ -190,7 +192,8 @@ def main() -> None:
         print(
             f"poll_once (fetch, triage, store, draft, flag):    {poll['mails']:,} mails in "
             f"{poll['seconds']:.2f} s = {poll_rate:,.0f} mails/s, {poll['drafted']:,} drafts, "
-            f"{poll['errors']} errors, peak RSS {poll['peak_rss_mib']:.0f} MiB"
+            f"{poll['errors']} errors, peak RSS {poll['peak_rss_mib']:.0f} MiB "
+            f"(each triage worker <= {poll['worker_peak_rss_mib']:.0f} MiB)"
         )
         print(f"ratio poll / floor: {poll_rate / floor_rate:.2f}x (target >= 1.0x)")
 
@@ -206,7 +209,8 @@ def main() -> None:
             print(
                 f"poll of {more:,} more (folder now {args.large:,}): {large['mails']:,} mails in "
                 f"{large['seconds']:.1f} s = {large['mails'] / large['seconds']:,.0f} mails/s, "
-                f"peak RSS {large['peak_rss_mib']:.0f} MiB (target <= 100 MiB)"
+                f"peak RSS {large['peak_rss_mib']:.0f} MiB, each triage worker <= "
+                f"{large['worker_peak_rss_mib']:.0f} MiB (target <= 100 MiB)"
             )
             idle_large = run_child("idle", config=json.dumps(config), idle_runs=args.idle_runs)
             print(

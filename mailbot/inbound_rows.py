@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -101,8 +102,65 @@ def full_row(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+@dataclass(frozen=True)
+class DraftFields:
+    to: str
+    subject: str
+    body: str
+    html: str | None
+    in_reply_to: str | None
+    references: str | None
+
+
+@dataclass(frozen=True)
+class TriagedMail:
+    """What storage needs from a triage result: plain values, so it can cross processes."""
+
+    dedup_key: str
+    message_id: str | None
+    sender: str | None
+    subject: str
+    date: str | None
+    intent: str
+    language: str | None
+    status: str
+    outcome: str
+    error: str | None
+    sender_verified: str
+    json: dict[str, Any]
+    draft: DraftFields | None
+
+    @classmethod
+    def of(cls, result: Any) -> TriagedMail:
+        draft = result.draft
+        return cls(
+            dedup_key=result.dedup_key,
+            message_id=result.message_id,
+            sender=result.sender,
+            subject=result.subject,
+            date=result.date,
+            intent=result.intent,
+            language=result.language,
+            status=result.status,
+            outcome=result.outcome,
+            error=result.error,
+            sender_verified=result.sender_verified,
+            json=clean_json(result.to_json()),
+            draft=None
+            if draft is None
+            else DraftFields(
+                to=draft.to,
+                subject=draft.subject,
+                body=draft.body,
+                html=getattr(draft, "html", None),
+                in_reply_to=draft.in_reply_to,
+                references=draft.references,
+            ),
+        )
+
+
 def record_rows(
-    message: FetchedMessage, result: Any, *, key: str, mailbox: str, folder: str
+    message: FetchedMessage, result: TriagedMail, *, key: str, mailbox: str, folder: str
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The ``InboundMessage`` row and, when triage drafted a reply, the ``Draft`` row."""
     status, outcome, error, draft = result.status, result.outcome, result.error, result.draft
@@ -112,7 +170,7 @@ def record_rows(
             f"message is {message.size:,} bytes, over triage.max_message_bytes; only the "
             f"first {len(message.raw):,} bytes are stored, the whole mail stays on the server"
         )
-    as_json = clean_json(result.to_json())
+    as_json = result.json
     record = full_row(
         InboundMessage,
         {
@@ -148,7 +206,7 @@ def record_rows(
             "to": clean_text(draft.to) or "",
             "subject": clean_text(draft.subject) or "",
             "body": clean_text(draft.body) or "",
-            "html": clean_text(getattr(draft, "html", None)),
+            "html": clean_text(draft.html),
             "in_reply_to": clean_text(draft.in_reply_to),
             "references": clean_text(draft.references),
             "requests": as_json.get("requests", []),

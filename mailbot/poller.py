@@ -41,6 +41,7 @@ from mailbot.locks import mailbox_lock
 from mailbot.mail.prefetch import BatchPrefetcher
 from mailbot.mail.sources import FetchedMessage, MailSource, make_source
 from mailbot.models import Draft, InboundMessage, MailboxState
+from mailbot.triage_workers import InProcess, Outcome, Pending, WorkerPool, choose_triager
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,18 @@ class _Prepared:
     crashed: bool = False  # triage raised: the record carries the error
 
 
+@dataclass
+class _Batch:
+    """A fetched batch whose new mails are being triaged (maybe in worker processes)."""
+
+    uids: Sequence[int]
+    fetched: list[FetchedMessage]
+    quick: list[str]
+    known: set[str]
+    new: list[tuple[FetchedMessage, str]]  # (message, quick key) not stored yet
+    triaged: Pending
+
+
 class _Cycle:
     """The work of one poll cycle over one folder, one batch at a time."""
 
@@ -112,16 +125,14 @@ class _Cycle:
         session: Session,
         source: MailSource,
         summary: PollSummary,
-        triage: TriageFn,
-        context: Any,
+        triager: InProcess | WorkerPool,
         pause: float,
     ) -> None:
         self.settings = settings
         self.session = session
         self.source = source
         self.summary = summary
-        self.triage = triage
-        self.context = context
+        self.triager = triager
         self.pause = pause
         self.folder = summary.folder
 
@@ -129,27 +140,24 @@ class _Cycle:
         if self.pause:
             time.sleep(self.pause)
 
-    def run_batch(
-        self,
-        box: MailboxState,
-        uids: Sequence[int],
-        fetched: list[FetchedMessage],
-        *,
-        source_lock: AbstractContextManager[Any],
-    ) -> None:
-        """Store, commit, mark, advance: ``fetched`` are the messages of ``uids`` still there."""
-        mailbox = self.settings.mailbox
+    def begin(self, uids: Sequence[int], fetched: list[FetchedMessage]) -> _Batch:
+        """Skip what is stored already and start triaging the rest."""
         self.summary.fetched += len(fetched)
         quick = [quick_dedup_key(m.raw) for m in fetched]
         known = self._known_keys(quick)
-        keys: list[str] = []
+        new = [(m, key) for m, key in zip(fetched, quick, strict=True) if key not in known]
+        triaged = self.triager.start([m.raw for m, _key in new])
+        return _Batch(uids=uids, fetched=fetched, quick=quick, known=known, new=new, triaged=triaged)
+
+    def finish(self, box: MailboxState, batch: _Batch, *, source_lock: AbstractContextManager[Any]) -> None:
+        """Store, commit, mark, advance: in this order, so a crash anywhere loses nothing."""
+        mailbox = self.settings.mailbox
+        known = batch.known
+        keys = [key for key in batch.quick if key in known]  # stored by an earlier run: just mark
+        self.summary.already_stored += len(keys)
         new: list[_Prepared] = []
-        for message, quick_key in zip(fetched, quick, strict=True):
-            if quick_key in known:  # stored by an earlier (perhaps killed) run: just mark
-                self.summary.already_stored += 1
-                keys.append(quick_key)
-                continue
-            item = self._prepare(message, quick_key)
+        for (message, quick_key), outcome in zip(batch.new, batch.triaged.get(), strict=True):
+            item = self._prepare(message, quick_key, outcome)
             keys.append(item.key)
             if item.key in known:
                 self.summary.already_stored += 1
@@ -160,7 +168,7 @@ class _Cycle:
         self._insert(new)
         self.session.commit()  # records first ...
         self._sleep()
-        marked = [m.uid for m in fetched]
+        marked = [m.uid for m in batch.fetched]
         if marked:  # ... then the server
             with source_lock:
                 if mailbox.processed_folder:
@@ -173,7 +181,7 @@ class _Cycle:
             self.session.execute(
                 update(InboundMessage).where(col(InboundMessage.dedup_key).in_(keys)).values(marked=True)
             )
-        box.last_uid = max(box.last_uid, *uids)
+        box.last_uid = max(box.last_uid, *batch.uids)  # ... then the saved position
         self.session.add(box)
         self.session.commit()
 
@@ -184,18 +192,15 @@ class _Cycle:
         rows = self.session.exec(select(InboundMessage.dedup_key).where(col(InboundMessage.dedup_key).in_(wanted)))
         return set(rows)
 
-    def _prepare(self, message: FetchedMessage, quick_key: str) -> _Prepared:
+    def _prepare(self, message: FetchedMessage, quick_key: str, outcome: Outcome) -> _Prepared:
         where = {"mailbox": self.source.name, "folder": self.folder}
-        try:
-            result = self.triage(message.raw, self.context)
-        except Exception as exc:  # triage promises not to raise; a bug must not stop the poll
-            log.exception("triage failed on UID %s", message.uid)
+        if isinstance(outcome, str):  # triage raised: keep the mail, say why
+            log.error("UID %s: %s", message.uid, outcome)
             self.summary.errors += 1
-            error = f"triage failed: {exc.__class__.__name__}: {exc}"
-            row = failure_row(raw=message.raw, uid=message.uid, key=quick_key, error=error, **where)
+            row = failure_row(raw=message.raw, uid=message.uid, key=quick_key, error=outcome, **where)
             return _Prepared(key=quick_key, record=row, draft=None, crashed=True)
-        key = clean_text(result.dedup_key) or quick_key
-        record, draft = record_rows(message, result, key=key, **where)
+        key = clean_text(outcome.dedup_key) or quick_key
+        record, draft = record_rows(message, outcome, key=key, **where)
         return _Prepared(key=key, record=record, draft=draft)
 
     def _insert(self, items: list[_Prepared]) -> None:
@@ -332,32 +337,66 @@ def poll_once(
                 session.commit()
             uids = source.uids_after(folder, box.last_uid, state=state)
             if uids:
-                # Imported here: an idle poll from cron never loads rules and templates.
-                from mailbot.accounts import DbAccountBook
-                from mailbot.triage.pipeline import TriageContext, triage_message
-
-                context = TriageContext.from_settings(
-                    settings, accounts=DbAccountBook(session), today=today or date.today()
-                )
-                cycle = _Cycle(
+                _run_batches(
                     settings=settings,
                     session=session,
                     source=source,
                     summary=summary,
-                    triage=triage or triage_message,
-                    context=context,
+                    box=box,
+                    uids=uids,
+                    triage=triage,
+                    today=today or date.today(),
                     pause=pause_seconds,
+                    should_stop=should_stop,
                 )
-                batches = list(_chunks(uids, settings.mailbox.batch_size))
-                max_bytes = settings.triage.max_message_bytes
-                with BatchPrefetcher(source, folder, batches, max_bytes=max_bytes) as prefetched:
-                    for batch, fetched in prefetched:
-                        cycle.run_batch(box, batch, fetched, source_lock=prefetched.lock)
-                        if should_stop is not None and should_stop():
-                            summary.interrupted = batch is not batches[-1]
-                            break
             box.last_success_at = now()
             session.add(box)
             session.commit()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _run_batches(
+    *,
+    settings: Settings,
+    session: Session,
+    source: MailSource,
+    summary: PollSummary,
+    box: MailboxState,
+    uids: list[int],
+    triage: TriageFn | None,
+    today: date,
+    pause: float,
+    should_stop: Callable[[], bool] | None,
+) -> None:
+    """Fetch one batch ahead, triage one batch ahead, store and mark in order."""
+
+    def context() -> Any:
+        # Imported here: an idle poll from cron never loads rules and templates.
+        from mailbot.accounts import DbAccountBook
+        from mailbot.triage.pipeline import TriageContext
+
+        return TriageContext.from_settings(settings, accounts=DbAccountBook(session), today=today)
+
+    batches = list(_chunks(uids, settings.mailbox.batch_size))
+    # Made before the fetch thread starts: worker processes are forked.
+    triager = choose_triager(
+        settings=settings, new_mails=len(uids), triage=triage, context_factory=context, today=today
+    )
+    cycle = _Cycle(settings=settings, session=session, source=source, summary=summary, triager=triager, pause=pause)
+    max_bytes = settings.triage.max_message_bytes
+    try:
+        with BatchPrefetcher(source, folder=summary.folder, batches=batches, max_bytes=max_bytes) as fetched:
+            waiting: _Batch | None = None
+            for batch_uids, messages in fetched:
+                started = cycle.begin(batch_uids, messages)  # workers triage this one ...
+                if waiting is not None:  # ... while the one before is stored and marked
+                    cycle.finish(box, waiting, source_lock=fetched.lock)
+                waiting = started
+                if should_stop is not None and should_stop():
+                    summary.interrupted = batch_uids is not batches[-1]
+                    break
+            if waiting is not None:
+                cycle.finish(box, waiting, source_lock=fetched.lock)
+    finally:
+        triager.close()

@@ -25,6 +25,9 @@ def intent(text: str, subject: str = "") -> str:
         "Please link my VA's account to mine.",
         "Could you connect my assistant's account to our subscription?",
         "Please add jo@a.example as a team member to our plan.",
+        "Bitte fügen Sie unseren neuen Mediengestalter als Teammitglied\nzu meinem Konto hinzu.",
+        "Bitte nehmen Sie unsere Werkstudentin lisa@a.example in unser Team auf.",
+        "Please add him to\nour account as a team member - his email is josh [at] a.example.",
     ],
 )
 def test_link_requests(text: str) -> None:
@@ -40,6 +43,9 @@ def test_link_requests(text: str) -> None:
         "We renewed yesterday - please reactivate my assistant's account.",
         "Can you re-enable the team member account of jo@a.example?",
         "Please turn my VA's access back on, the plan is paid.",
+        "Our renewal went through. Can you please get sam@a.example working again? She is our VA.",
+        "Bitte aktivieren Sie das Konto von meinem Mann (r.vogel@vogel.example) wieder.",
+        "Wir haben das Jahresabo bezahlt. Der Zugang meiner Assistentin funktioniert nicht mehr. Bitte um Freischaltung!",
     ],
 )
 def test_reactivate_requests(text: str) -> None:
@@ -54,6 +60,8 @@ def test_reactivate_requests(text: str) -> None:
         "Darf meine Assistentin sich mit meinen Zugangsdaten anmelden? Sie soll kein eigenes Konto bekommen.",
         "Hello, how much does the Pro plan cost per year?",
         "Wir möchten das Konto bitte nicht verknüpfen, nur eine Frage zum Tarif.",
+        "Is there another way to give my VA access to my calendar exports without an account?",
+        "Wir haben verlängert, aber die Rechnung ist nicht mehr abrufbar. Bitte senden Sie sie erneut.",
     ],
 )
 def test_questions_and_other_topics_are_other(text: str) -> None:

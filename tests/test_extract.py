@@ -112,3 +112,33 @@ def test_request_records_where_each_address_came_from() -> None:
     requests, _ = extract_requests("Please link va@firma.example", sender="boss@firma.example",
                                    rules=RULES, own_addresses=OWN)
     assert requests == [Request("boss@firma.example", "va@firma.example", "sender", "text")]
+
+
+def test_list_under_a_sentence_ending_in_a_colon_is_all_team_members() -> None:
+    text = "Please link these two team members to my main account:\nanna@firma.example\nben@firma.example\n"
+    assert pairs(text) == [("boss@firma.example", "anna@firma.example"), ("boss@firma.example", "ben@firma.example")]
+
+
+def test_short_label_line_names_the_address_below() -> None:
+    text = "Main account:\nchef@firma.example\nTeam member:\nlea@firma.example\n"
+    assert pairs(text, sender="office@firma.example") == [("chef@firma.example", "lea@firma.example")]
+
+
+def test_cue_in_an_earlier_sentence_does_not_decide() -> None:
+    text = "Please add her as a team member to my account. Her login is giulia@firma.example."
+    assert pairs(text) == [("boss@firma.example", "giulia@firma.example")]
+
+
+def test_my_account_right_before_the_address_names_the_primary() -> None:
+    text = "Please link va@firma.example to my account (chef@firma.example)."
+    assert pairs(text, sender="office@firma.example") == [("chef@firma.example", "va@firma.example")]
+
+
+def test_team_member_writer_naming_one_other_address_makes_it_the_primary() -> None:
+    text = "Please connect my account to my boss's account so I get our plan. Her address is boss@firma.example."
+    assert pairs(text, sender="va@firma.example") == [("boss@firma.example", "va@firma.example")]
+
+
+def test_one_address_given_as_both_roles_is_a_request_with_itself() -> None:
+    text = "Hauptkonto: chef@firma.example\nTeammitglied: chef@firma.example"
+    assert pairs(text, sender="chef@firma.example") == [("chef@firma.example", "chef@firma.example")]

@@ -107,7 +107,7 @@ def test_poll_killed_mid_batch_then_rerun_stores_each_mail_once(
         process.wait()
         kills += 1
     final = _poll_process(config, tmp_path)
-    out, err = final.communicate(timeout=120)
+    _out, err = final.communicate(timeout=120)
 
     assert kills >= 3, "the poll finished before it could be killed often enough"
     assert final.returncode == 0, err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 from poll_support import (
     FLAG,
@@ -17,10 +18,12 @@ from poll_support import (
 from servers.mails import example_mails, numbered_mails, simple_mail, with_message_id
 from sqlalchemy import select
 
+from mailbot.accounts import DbAccountBook
 from mailbot.db import new_session
 from mailbot.mail.imap import ImapSource
 from mailbot.models import InboundMessage, MailboxState
 from mailbot.poller import poll_once
+from mailbot.triage.pipeline import TriageContext, triage_message
 
 
 def _fill(server, user, mails, **kwargs) -> None:
@@ -220,8 +223,6 @@ def test_bad_mail_needs_a_human_and_never_blocks_the_rest(dovecot, imap_user, st
 def test_a_triage_crash_is_recorded_with_the_error_and_the_poll_goes_on(
     dovecot, imap_user, storage_url
 ) -> None:
-    from mailbot.triage.pipeline import triage_message
-
     def crashes_on_the_second(raw: bytes, ctx):
         if b"(Nachricht 2)" in raw:
             raise RuntimeError("boom in classify")
@@ -315,3 +316,32 @@ def test_same_mail_in_two_mailboxes_is_stored_once(dovecot, storage_url) -> None
     assert len(stored(engine)) == 30 and len(drafts(engine)) == 30
     for user in users:
         assert all(FLAG in f for f in server_flags(dovecot, user).values())
+
+
+def test_a_backlog_is_triaged_in_worker_processes_with_the_same_result(
+    dovecot, imap_user, storage_url
+) -> None:
+    from mailbot.triage_workers import PARALLEL_MIN_MAILS
+
+    total = PARALLEL_MIN_MAILS + 50
+    for n, raw in enumerate(numbered_mails(total, prefix="backlog")):
+        dovecot.deliver(raw if n != 7 else with_message_id(raw, None), user=imap_user)
+    settings = imap_settings(dovecot, imap_user, storage_url, batch_size=60)
+    engine = engine_with_accounts(settings)
+
+    summary = poll_once(settings=settings, engine=engine)
+
+    records = stored(engine)
+    assert (summary.fetched, summary.stored, summary.errors) == (total, total, 0)
+    assert len(records) == total and not duplicates([r.dedup_key for r in records])
+    assert sorted(r.uid for r in records) == list(range(1, total + 1))
+    assert records[7].dedup_key.startswith("sha256:")
+    assert summary.drafted == len(drafts(engine)) > 0 and summary.ignored > 0
+    with new_session(engine) as session:  # the very result in-process triage gives
+        context = TriageContext.from_settings(settings, accounts=DbAccountBook(session), today=date.today())
+        for record in records[:20]:
+            expected = triage_message(record.raw, context)
+            assert (record.intent, record.outcome, record.status) == (
+                expected.intent, expected.outcome, expected.status
+            )
+    assert all(FLAG in f for f in server_flags(dovecot, imap_user).values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import mailbox
 import os
@@ -36,7 +37,7 @@ def test_trigger_is_cron_when_set_else_the_interval(tmp_path) -> None:
     cron = make_trigger(make_settings(url, {"kind": "maildir"}, schedule={"cron": "*/5 8-18 * * 1-5"}))
     assert isinstance(every, IntervalTrigger) and every.interval.total_seconds() == 30
     assert isinstance(cron, CronTrigger)
-    with pytest.raises(ConfigError, match="schedule.cron"):
+    with pytest.raises(ConfigError, match=r"schedule\.cron"):
         make_trigger(make_settings(url, {"kind": "maildir"}, schedule={"cron": "every minute"}))
 
 
@@ -92,7 +93,7 @@ def test_backoff_postpones_the_scheduled_job(dovecot, imap_user, tmp_path, caplo
         stop.set()
         runner.join(timeout=30)
     tries = [r.created for r in caplog.records if "mailbox unavailable" in r.getMessage()]
-    gaps = [round(b - a) for a, b in zip(tries, tries[1:], strict=False)]
+    gaps = [round(b - a) for a, b in itertools.pairwise(tries)]
     # Down from the start: tries at 0, 1, 3, 5 s: the wait grows to the cap, not every second.
     assert gaps[:3] == [1, 2, 2]
     assert not runner.is_alive()

@@ -8,8 +8,12 @@ with test_web_browser.py.
 from __future__ import annotations
 
 import mailbox
+import os
 import re
 import stat
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,7 +24,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from mailbot_cli import run_mailbot
+from mailbot_cli import REPO, run_mailbot
+from servers.smtp import free_port
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -613,3 +618,35 @@ def test_agents_add_and_list_from_the_command_line(tmp_path: Path) -> None:
     assert stored_hash.startswith("$argon2id$") and PASSWORD not in stored_hash
     engine.dispose()
 
+
+
+def test_serve_runs_the_console_with_a_kept_secret(tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "mailbot.toml"
+    config.write_text('[database]\nurl = "sqlite:///var/mailbot.db"\n[support]\naddress = "support@vendor.example"\n'
+                      f'[web]\nhost = "127.0.0.1"\nport = {port}\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILBOT_")}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mailbot", "--config", str(config), "serve"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/queue", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline, "mailbot serve did not start"
+                time.sleep(0.1)
+        assert response.status_code == 303 and response.headers["location"] == "/login?next=/queue"
+        assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert "server" not in response.headers
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    secret = tmp_path / "var" / "web-secret"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert secret.read_text().strip() not in output
+    assert "no agent can log in yet" in output

@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Page, expect, sync_playwright
@@ -85,17 +84,21 @@ def save_screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
         shutil.copyfile(path, doc)
 
 
-@pytest.fixture
-def page() -> Iterator[Page]:
+@contextmanager
+def browser_page() -> Iterator[Page]:
+    """A page in headless Chromium. The sync API runs an event loop in this thread while
+    open, so code that calls asyncio.run (SMTP delivery) must run after the block."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1360, "height": 900})
-        yield context.new_page()
-        context.close()
-        browser.close()
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
 
 
-def test_review_in_a_real_browser(page: Page, smtp_server: SmtpServer, tmp_path: Path) -> None:
+def test_review_in_a_real_browser(smtp_server: SmtpServer, tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'mailbot.db'}")
     settings = console_settings(
         str(engine.url), tmp_path, smtp={"host": smtp_server.host, "port": smtp_server.port, "security": "none"}
@@ -120,10 +123,9 @@ def test_review_in_a_real_browser(page: Page, smtp_server: SmtpServer, tmp_path:
     )
     assert link.requests[0]["outcome"] == "ready_to_link"
     problems: list[str] = []  # script errors and CSP refusals: the page must need neither
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-
-    with serving(create_app(settings=settings, engine=engine)) as base:
+    with browser_page() as page, serving(create_app(settings=settings, engine=engine)) as base:
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
         page.goto(f"{base}/queue")
         expect(page).to_have_url(re.compile(r"/login\?next=/queue$"))
         page.get_by_label("Name").fill("alice")

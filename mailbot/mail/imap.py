@@ -8,10 +8,12 @@ server but never the password or token.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import imaplib
 import logging
 import os
+import re
 import shlex
 import ssl
 import subprocess
@@ -26,6 +28,8 @@ from mailbot.errors import ConfigError, MailboxUnavailable
 from mailbot.mail.sources import FetchedMessage, FolderState, MailSource
 
 log = logging.getLogger(__name__)
+_BYTES_REPR = re.compile(r"""b(['"]).*\1""", re.S)
+_RESPONSE_CODE = re.compile(r"\[([A-Z-]+)[^\]]*\]\s*")
 
 T = TypeVar("T")
 DELETED = rb"\Deleted"
@@ -88,9 +92,15 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
     text = exc.args[0] if exc.args else exc.__class__.__name__
+    if isinstance(text, str) and _BYTES_REPR.fullmatch(text):  # imapclient wraps str(bytes)
+        text = ast.literal_eval(text)
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    return " ".join(str(text).split()) or exc.__class__.__name__
+    text = " ".join(str(text).split())
+    code = _RESPONSE_CODE.match(text)  # "[AUTHENTICATIONFAILED] Authentication failed."
+    if code:
+        text = f"{text[code.end():].strip()} ({code.group(1)})"
+    return text or exc.__class__.__name__
 
 
 class ImapSource(MailSource):

@@ -59,7 +59,10 @@ def classify_intent(*, own_text: str, subject: str, rules: Rules) -> tuple[str, 
     phrase = _affirmed(rules.reactivate, text, rules)
     if phrase:
         return "reactivate", f"reactivation phrase {phrase!r}"
-    phrase = _affirmed(rules.link, text, rules)
-    if phrase:
-        return "link", f"link phrase {phrase!r}"
+    link = _affirmed(rules.link, text, rules)
+    renewal, lapse = rules.renewal.search(text), rules.lapse.search(text)
+    if renewal and lapse and (link or rules.team_cues.search(text)):
+        return "reactivate", f"renewal {renewal.group(0)!r} with a lapsed login {lapse.group(0)!r}"
+    if link:
+        return "link", f"link phrase {link!r}"
     return "other", "no link or reactivation request found"

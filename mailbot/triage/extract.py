@@ -122,6 +122,18 @@ def _first_cue(text: str, rules: Rules) -> tuple[str, str, int] | None:
     return best
 
 
+def _after_list_intro(text: str, line_start: int, start: int) -> bool:
+    """The address opens its line under a sentence ending in ":" ("… to my main account:").
+
+    Such a sentence introduces a list; its cue words describe the request, not each
+    item. A short label line ("Main account:") still names the address below it.
+    """
+    if text[line_start:start].strip() or line_start == 0:
+        return False
+    previous = text[:line_start].rstrip().rsplit("\n", 1)[-1]
+    return previous.endswith(":") and len(previous.split()) > 4
+
+
 def _window_start(text: str, start: int, lower: int) -> int:
     """Where the text that can hold a cue for the address at ``start`` begins.
 
@@ -130,7 +142,7 @@ def _window_start(text: str, start: int, lower: int) -> int:
     """
     floor = max(lower, start - _BEFORE_CHARS)
     line_start = text.rfind("\n", 0, start) + 1
-    if _BULLET.match(text, line_start):
+    if _BULLET.match(text, line_start) or _after_list_intro(text, line_start, start):
         return max(floor, line_start)
     paragraph = max((m.end() for m in _PARAGRAPH.finditer(text, floor, start)), default=floor)
     sentence = max((m.end() for m in _SENTENCE_STOP.finditer(text, paragraph, start)), default=paragraph)

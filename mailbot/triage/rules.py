@@ -34,6 +34,8 @@ class HeaderRule:
 class Rules:
     reactivate: re.Pattern[str]
     link: re.Pattern[str]
+    renewal: re.Pattern[str]
+    lapse: re.Pattern[str]
     negation: re.Pattern[str]
     negation_window: int
     account_context: re.Pattern[str]
@@ -46,13 +48,13 @@ class Rules:
     auto_sender_local_parts: frozenset[str]
 
 
-def _union(file: Path, table: dict, key: str) -> re.Pattern[str]:
+def _union(file: Path, table: dict, key: str, lists: tuple[str, ...] = ("de", "en")) -> re.Pattern[str]:
     section = table.get(key)
     if not isinstance(section, dict):
         raise ConfigError(f"{file}: missing table [{key}]")
-    phrases = [p for lang in ("de", "en") for p in section.get(lang, [])]
+    phrases = [p for name in lists for p in section.get(name, [])]
     if not phrases or not all(isinstance(p, str) for p in phrases):
-        raise ConfigError(f"{file}: [{key}] needs de/en lists of phrases")
+        raise ConfigError(f"{file}: [{key}] needs {'/'.join(lists)} lists of phrases")
     for phrase in phrases:
         if re.sub(r"\\[A-Za-z]", "", phrase) != re.sub(r"\\[A-Za-z]", "", phrase).lower():
             raise ConfigError(f"{file}: [{key}] phrase {phrase!r} must be lower case (text is lower-cased)")
@@ -87,6 +89,8 @@ def load_rules(folder: str = "") -> Rules:
     return Rules(
         reactivate=_union(intents_file, intents, "reactivate"),
         link=_union(intents_file, intents, "link"),
+        renewal=_union(intents_file, intents, "lapsed_after_renewal", ("renewal",)),
+        lapse=_union(intents_file, intents, "lapsed_after_renewal", ("lapse",)),
         negation=_union(intents_file, intents, "negation"),
         negation_window=int(intents.get("negation", {}).get("window_words", 3)),
         account_context=_union(intents_file, intents, "account_context"),
