@@ -45,7 +45,8 @@ def test_link_requests(text: str) -> None:
         "Please turn my VA's access back on, the plan is paid.",
         "Our renewal went through. Can you please get sam@a.example working again? She is our VA.",
         "Bitte aktivieren Sie das Konto von meinem Mann (r.vogel@vogel.example) wieder.",
-        "Wir haben das Jahresabo bezahlt. Der Zugang meiner Assistentin funktioniert nicht mehr. Bitte um Freischaltung!",
+        "Wir haben das Jahresabo bezahlt. Der Zugang meiner Assistentin funktioniert nicht mehr. "
+        "Bitte um Freischaltung!",
     ],
 )
 def test_reactivate_requests(text: str) -> None:

@@ -35,7 +35,9 @@ def test_poll_review_approve_send_threads_the_reply_and_changes_the_account(
     rows = json_lines(run_mailbot("--config", config, "drafts", "list", "--json", cwd=tmp_path).stdout)
     link = next(r for r in rows if r["requests"] and r["requests"][0]["outcome"] == "ready_to_link")
     team_member = link["requests"][0]["team_member"]
-    before = json_lines(run_mailbot("--config", config, "accounts", "show", team_member, "--json", cwd=tmp_path).stdout)[0]
+    before = json_lines(
+        run_mailbot("--config", config, "accounts", "show", team_member, "--json", cwd=tmp_path).stdout
+    )[0]
     assert before["primary_account_id"] is None
 
     # Nothing goes out before an agent approves.
@@ -61,9 +63,13 @@ def test_poll_review_approve_send_threads_the_reply_and_changes_the_account(
     assert reply["From"].addresses[0].addr_spec == "support@example.com"
     assert received.rcpt_tos == [link["to"]]
 
-    after = json_lines(run_mailbot("--config", config, "accounts", "show", team_member, "--json", cwd=tmp_path).stdout)[0]
+    after = json_lines(run_mailbot("--config", config, "accounts", "show", team_member, "--json", cwd=tmp_path).stdout)[
+        0
+    ]
     primary = json_lines(
-        run_mailbot("--config", config, "accounts", "show", link["requests"][0]["primary"], "--json", cwd=tmp_path).stdout
+        run_mailbot(
+            "--config", config, "accounts", "show", link["requests"][0]["primary"], "--json", cwd=tmp_path
+        ).stdout
     )[0]
     assert after["primary_account_id"] == primary["account_id"]
     assert (after["plan"], after["status"], after["paid_until"]) == (primary["plan"], "active", primary["paid_until"])
@@ -86,15 +92,26 @@ def test_poll_review_approve_send_threads_the_reply_and_changes_the_account(
 def test_rejected_draft_is_never_sent(dovecot, imap_user, smtp_server, tmp_path: Path) -> None:
     config = _setup(tmp_path, dovecot, imap_user, smtp_server)
     (first, *_rest) = json_lines(run_mailbot("--config", config, "drafts", "list", "--json", cwd=tmp_path).stdout)
-    rejected = run_mailbot("--config", config, "drafts", "reject", str(first["id"]), "--reason", "duplicate",
-                           "--agent", "bob", cwd=tmp_path)
+    rejected = run_mailbot(
+        "--config",
+        config,
+        "drafts",
+        "reject",
+        str(first["id"]),
+        "--reason",
+        "duplicate",
+        "--agent",
+        "bob",
+        cwd=tmp_path,
+    )
     assert rejected.returncode == 0, rejected.stderr
     again = run_mailbot("--config", config, "drafts", "approve", str(first["id"]), cwd=tmp_path)
     assert again.returncode != 0 and "already rejected by bob" in again.stderr
     assert run_mailbot("--config", config, "send", cwd=tmp_path).stdout.startswith("sent 0")
     assert smtp_server.received == []
-    listed = json_lines(run_mailbot("--config", config, "drafts", "list", "--status", "rejected", "--json",
-                                    cwd=tmp_path).stdout)
+    listed = json_lines(
+        run_mailbot("--config", config, "drafts", "list", "--status", "rejected", "--json", cwd=tmp_path).stdout
+    )
     assert [r["id"] for r in listed] == [first["id"]]
 
 

@@ -109,8 +109,9 @@ def test_forwarded_header_subject_does_not_give_a_role() -> None:
 
 
 def test_request_records_where_each_address_came_from() -> None:
-    requests, _ = extract_requests("Please link va@firma.example", sender="boss@firma.example",
-                                   rules=RULES, own_addresses=OWN)
+    requests, _ = extract_requests(
+        "Please link va@firma.example", sender="boss@firma.example", rules=RULES, own_addresses=OWN
+    )
     assert requests == [Request("boss@firma.example", "va@firma.example", "sender", "text")]
 
 

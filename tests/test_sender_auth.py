@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from mailbot.mail.sender_auth import parse_authentication_results, verify_sender
 
-PASS = "mx.vendor.example; dkim=pass header.d=kunde.example; spf=pass smtp.mailfrom=a@kunde.example; dmarc=pass header.from=kunde.example"
+PASS = (
+    "mx.vendor.example; dkim=pass header.d=kunde.example; spf=pass smtp.mailfrom=a@kunde.example; "
+    "dmarc=pass header.from=kunde.example"
+)
 SENDER = "anna@kunde.example"
 
 
