@@ -130,6 +130,7 @@ def approve(
         if edited:
             draft.original_body = draft.body
             draft.body = body if body.endswith("\n") else body + "\n"
+            draft.html = None  # an HTML version of the old text would contradict the edit
         session.add(draft)
         session.flush()
         outbox = queue_reply(session=session, draft=draft, settings=settings)

@@ -338,3 +338,13 @@ def test_filled_address_is_mentioned_once_the_sender_is_confirmed(lang: str) -> 
     assert ("Unterlagen" if lang == "de" else "our records") in text
     assert MEMBER in text
     assert PRIMARY in text
+
+
+def test_greeting_uses_only_plain_display_names() -> None:
+    from mailbot.triage.draft import greeting_name
+
+    assert greeting_name("Fischer, Jürgen") == "Jürgen Fischer"
+    assert greeting_name("Maria Santos") == "Maria Santos"
+    for hostile in ("<img src=x onerror=alert(1)>", "Win $$$ at http://spam.example", "boss@evil.example",
+                    "Call 0800 123456", "x" * 80):
+        assert greeting_name(hostile) == "", hostile

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from mailbot.triage.decide import Decision
 from mailbot.triage.rules import bundled_dir
 
+_NOT_A_NAME = re.compile(r"[@<>{}\[\]/\\|=:;]|https?|www\.|\d{3,}", re.I)
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|antw|wg|fwd?|sv|vs)\s*(\[\d+\])?\s*:\s*)+", re.I)
 
 
@@ -51,7 +52,9 @@ def reply_subject(original: str) -> str:
 def greeting_name(display_name: str) -> str:
     """A display name fit for a greeting: ``Fischer, Jürgen`` → ``Jürgen Fischer``."""
     name = display_name.strip().strip('"').strip()
-    if "@" in name or not name:
+    # The name is the sender's to choose: anything that is not plainly a name
+    # (markup, links, addresses, a paragraph) stays out of our reply.
+    if not name or len(name) > 60 or _NOT_A_NAME.search(name):
         return ""
     if name.count(",") == 1:
         last, first = (part.strip() for part in name.split(","))

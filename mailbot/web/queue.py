@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from mailbot.draft_views import DRAFT_STATUSES
 from mailbot.models import Draft
@@ -84,7 +86,7 @@ def matches_address(draft: Draft, needle: str) -> bool:
     return any(needle in address for address in draft_addresses(draft))
 
 
-def newest_first(query):  # type: ignore[no-untyped-def]
+def newest_first(query: SelectOfScalar[Any]) -> SelectOfScalar[Any]:
     return query.order_by(col(Draft.created_at).desc(), col(Draft.id).desc())
 
 
