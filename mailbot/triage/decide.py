@@ -7,7 +7,7 @@ applied by ``review.approve`` after an agent says yes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -73,6 +73,36 @@ def _describe(account: AccountLike) -> str:
     return f"{account.email} ({account.plan}, {account.status}, paid until {until})"
 
 
+def _rules_1_to_3(
+    request: Request,
+    *,
+    sender: str | None,
+    sender_verified: str,
+    accounts: AccountBook,
+    out: Callable[..., Decision],
+    unsettled: str = "",
+) -> Decision | AccountLike:
+    """Rules 1-3, the same in both tables: both addresses, a verified sender, a known primary."""
+    p_addr, t_addr = request.primary, request.team_member
+    if not p_addr or not t_addr or p_addr == t_addr:
+        if p_addr and p_addr == t_addr:
+            return out(
+                "need_info",
+                1,
+                "two different addresses are needed (primary and team member are the same)",
+                missing="team_member",
+            )
+        missing = "primary" if not p_addr else "team_member"
+        what = "the primary address" if not p_addr else "the team member's address"
+        return out("need_info", 1, f"{what} is missing{unsettled}", missing=missing)
+    if sender_verified == "fail":
+        return out("sender_unverified", 2, f"the sender {sender} could not be verified (DMARC/DKIM/SPF)")
+    primary = accounts.by_email(p_addr)
+    if primary is None:
+        return out("primary_not_found", 3, f"no account has the address {p_addr}")
+    return primary
+
+
 def decide_link(
     request: Request,
     *,
@@ -89,16 +119,10 @@ def decide_link(
     def out(outcome: str, number: int, reason: str, **facts: object) -> Decision:
         return Decision(request, outcome, f"link #{number}", reason, facts=facts)
 
-    if not p_addr or not t_addr or p_addr == t_addr:
-        missing = "the primary address" if not p_addr else "the team member's address"
-        if p_addr and p_addr == t_addr:
-            missing = "two different addresses (primary and team member are the same)"
-        return out("need_info", 1, f"{missing} is missing", missing="primary" if not p_addr else "team_member")
-    if sender_verified == "fail":
-        return out("sender_unverified", 2, f"the sender {sender} could not be verified (DMARC/DKIM/SPF)")
-    primary = accounts.by_email(p_addr)
-    if primary is None:
-        return out("primary_not_found", 3, f"no account has the address {p_addr}")
+    checked = _rules_1_to_3(request, sender=sender, sender_verified=sender_verified, accounts=accounts, out=out)
+    if isinstance(checked, Decision):
+        return checked
+    primary = checked
     if sender != primary.email:
         return out("confirm_from_primary", 4, f"the mail comes from {sender}, not from the primary {p_addr}")
     plan = plans.get(primary.plan)
@@ -157,21 +181,17 @@ def decide_reactivate(
     def out(outcome: str, number: int, reason: str, **facts: object) -> Decision:
         return Decision(request, outcome, f"reactivate #{number}", reason, facts=facts)
 
-    if not p_addr or not t_addr or p_addr == t_addr:
-        missing = "the primary address" if not p_addr else "the team member's address"
-        if p_addr and p_addr == t_addr:
-            missing = "two different addresses (primary and team member are the same)"
-        return out(
-            "need_info",
-            1,
-            f"{missing} is missing and the records do not settle it",
-            missing="primary" if not p_addr else "team_member",
-        )
-    if sender_verified == "fail":
-        return out("sender_unverified", 2, f"the sender {sender} could not be verified (DMARC/DKIM/SPF)")
-    primary = accounts.by_email(p_addr)
-    if primary is None:
-        return out("primary_not_found", 3, f"no account has the address {p_addr}")
+    checked = _rules_1_to_3(
+        request,
+        sender=sender,
+        sender_verified=sender_verified,
+        accounts=accounts,
+        out=out,
+        unsettled=" and the records do not settle it",
+    )
+    if isinstance(checked, Decision):
+        return checked
+    primary = checked
     if sender not in (primary.email, t_addr):
         return out("confirm_from_primary", 4, f"the mail comes from {sender}, neither the primary nor the team member")
     plan = plans.get(primary.plan)
