@@ -89,13 +89,11 @@ def print_demo(result: DemoResult, console: Console) -> None:
     console.print(f"[bold]mailbot demo[/]: {result.mails} example mails delivered to a Maildir")
     console.print(f"poll: {escape(result.summary.line())}", highlight=False)
     table = Table(title="Inbound mail")
-    for column in ("#", "from", "subject", "intent", "lang", "outcome", "status"):
-        table.add_column(column)
+    for column in ("#", "from", "subject", "intent", "outcome"):
+        table.add_column(column, overflow="fold")  # wrap, never cut an address
     for row in inbound:
-        table.add_row(
-            str(row.id), row.sender or "", row.subject, row.intent, row.language or "",
-            row.outcome, row.status,
-        )
+        intent = f"{row.intent} ({row.language})" if row.language else row.intent
+        table.add_row(str(row.id), row.sender or "", escape(row.subject), intent, row.outcome)
     console.print(table)
     for draft in drafts:
         requests = "; ".join(

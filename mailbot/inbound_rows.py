@@ -16,7 +16,6 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -24,16 +23,11 @@ from pydantic_core import PydanticUndefined
 from sqlmodel import SQLModel
 
 from mailbot.mail.sources import FetchedMessage
-from mailbot.models import Draft, InboundMessage
+from mailbot.models import Draft, InboundMessage, utcnow
 
 _MSGID = re.compile(rb"<[^<>\s]+>")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MESSAGE_ID_HEADER = re.compile(rb"^message-id[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
-
-
-def now() -> datetime:
-    # Aware: SQLModel's datetime columns refuse naive values.
-    return datetime.now(UTC)
 
 
 def clean_text(value: str | None) -> str | None:
@@ -182,7 +176,7 @@ def record_rows(
             "sender": clean_text(result.sender),
             "subject": clean_text(result.subject) or "",
             "date": clean_text(result.date),
-            "received_at": now(),
+            "received_at": utcnow(),
             "intent": result.intent,
             "language": result.language,
             "outcome": outcome,
@@ -211,7 +205,7 @@ def record_rows(
             "references": clean_text(draft.references),
             "requests": as_json.get("requests", []),
             "status": "pending",
-            "created_at": now(),
+            "created_at": utcnow(),
         },
     )
 
@@ -226,7 +220,7 @@ def failure_row(*, raw: bytes, uid: int, key: str, mailbox: str, folder: str, er
             "folder": folder,
             "uid": uid,
             "subject": "",
-            "received_at": now(),
+            "received_at": utcnow(),
             "intent": "other",
             "outcome": "needs_human",
             "status": "needs_human",

@@ -36,11 +36,11 @@ from sqlmodel import Session, col, select
 
 from mailbot.config import Settings
 from mailbot.db import new_session
-from mailbot.inbound_rows import clean_text, failure_row, now, quick_dedup_key, record_rows
+from mailbot.inbound_rows import clean_text, failure_row, quick_dedup_key, record_rows
 from mailbot.locks import mailbox_lock
 from mailbot.mail.prefetch import BatchPrefetcher
 from mailbot.mail.sources import FetchedMessage, MailSource, make_source
-from mailbot.models import Draft, InboundMessage, MailboxState
+from mailbot.models import Draft, InboundMessage, MailboxState, utcnow
 from mailbot.triage_workers import InProcess, Outcome, Pending, WorkerPool, choose_triager
 
 log = logging.getLogger(__name__)
@@ -218,18 +218,20 @@ class _Cycle:
             self._count(item)
 
     def _insert_rows(self, items: list[_Prepared]) -> None:
+        # executemany, then one SELECT for the new ids: RETURNING with a guaranteed
+        # row order makes SQLite insert one row per statement.
         inbound = InboundMessage.__table__  # type: ignore[attr-defined]
-        ids = self.session.execute(
-            insert(inbound).returning(inbound.c.id, sort_by_parameter_order=True),
-            [item.record for item in items],
-        ).scalars()
-        drafts = [
-            {**item.draft, "inbound_id": inbound_id}
-            for item, inbound_id in zip(items, ids, strict=True)
-            if item.draft is not None
-        ]
-        if drafts:
-            self.session.execute(insert(Draft.__table__), drafts)  # type: ignore[attr-defined]
+        self.session.execute(insert(inbound), [item.record for item in items])
+        drafted = [item for item in items if item.draft is not None]
+        if not drafted:
+            return
+        ids = dict(
+            self.session.execute(
+                select(inbound.c.dedup_key, inbound.c.id).where(inbound.c.dedup_key.in_([i.key for i in drafted]))
+            ).all()
+        )
+        rows = [{**item.draft, "inbound_id": ids[item.key]} for item in drafted]  # type: ignore[dict-item]
+        self.session.execute(insert(Draft.__table__), rows)  # type: ignore[attr-defined]
 
     def _insert_one(self, item: _Prepared) -> None:
         """Per-message isolation: a row the database refuses costs only that row."""
@@ -349,7 +351,7 @@ def poll_once(
                     pause=pause_seconds,
                     should_stop=should_stop,
                 )
-            box.last_success_at = now()
+            box.last_success_at = utcnow()
             session.add(box)
             session.commit()
     summary.seconds = time.monotonic() - started

@@ -17,12 +17,16 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
-from multiprocessing.pool import Pool
 from typing import Any, Protocol
 
 from mailbot.config import Settings
+from mailbot.errors import MailbotError
 from mailbot.inbound_rows import TriagedMail
 
 #: A cycle with at least this many new mails triages in worker processes.
@@ -63,9 +67,22 @@ class InProcess:
         pass
 
 
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def _start_worker(settings: Settings, today: date) -> None:
     global _context
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    # Forked from a process that may have handlers for these (``mailbot run``):
+    # the parent decides when to stop, and a plain SIGTERM must end a worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # A poller killed with SIGKILL cannot stop its workers, and they would wait
+    # on their task queue for ever (their siblings keep its pipe open): leave
+    # as soon as the parent is gone.
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     from mailbot.accounts import DbAccountBook
     from mailbot.db import make_engine, new_session
     from mailbot.triage.pipeline import TriageContext
@@ -81,30 +98,44 @@ def _triage_chunk(raws: list[bytes]) -> list[Outcome]:
     return [triage_one(triage_message, raw, _context) for raw in raws]
 
 
+def _ready() -> None:
+    """A no-op task: submitting it makes the executor fork every worker now."""
+
+
 class WorkerPool:
     """Triage batches in forked processes; ``start`` returns at once."""
 
     def __init__(self, settings: Settings, *, today: date, workers: int) -> None:
         self.workers = workers
-        # fork: the workers start in milliseconds with everything imported. The
-        # pool is made before the fetch thread starts, so no thread is forked.
-        context = multiprocessing.get_context("fork")
-        self._pool: Pool = context.Pool(workers, initializer=_start_worker, initargs=(settings, today))
+        # fork: the workers start in milliseconds with everything imported. With
+        # fork the executor starts all workers at the first submit, which happens
+        # here, before the fetch thread exists, so no running thread is forked.
+        self._pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker,
+            initargs=(settings, today),
+        )
+        self._pool.submit(_ready).result()
 
     def start(self, raws: Sequence[bytes]) -> Pending:
         size = max(1, -(-len(raws) // (self.workers * 2)))  # two chunks per worker
-        chunks = [list(raws[i : i + size]) for i in range(0, len(raws), size)]
-        result = self._pool.map_async(_triage_chunk, chunks)
+        futures = [self._pool.submit(_triage_chunk, list(raws[i : i + size])) for i in range(0, len(raws), size)]
 
         class _Result:
             def get(self) -> list[Outcome]:
-                return [outcome for chunk in result.get() for outcome in chunk]
+                try:
+                    return [outcome for future in futures for outcome in future.result()]
+                except BrokenProcessPool:
+                    raise MailbotError(
+                        "a triage worker process died (out of memory?); nothing of this batch "
+                        "was stored or marked, the next poll takes it again"
+                    ) from None
 
         return _Result()
 
     def close(self) -> None:
-        self._pool.terminate()  # every result we wanted has been collected
-        self._pool.join()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def choose_triager(

@@ -201,3 +201,39 @@ def test_demo_runs_twice_from_any_directory(tmp_path) -> None:
         env={"MAILBOT_DATABASE_URL": "sqlite:///var/demo/mailbot.db"},
     )
     assert len(json_lines(listed.stdout)) == 5
+
+
+def _processes_using(config: Path) -> list[str]:
+    found = subprocess.run(["pgrep", "-f", str(config)], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+def test_killing_a_backlog_poll_leaves_no_worker_behind_and_the_rerun_completes(
+    dovecot, imap_user, storage_url, tmp_path
+) -> None:
+    from mailbot.triage_workers import PARALLEL_MIN_MAILS
+
+    total = PARALLEL_MIN_MAILS * 2
+    for n in range(total):
+        dovecot.deliver(simple_mail(n), user=imap_user)
+    config = _config(tmp_path, dovecot, imap_user, storage_url, batch_size=40)
+    engine = engine_with_accounts(load_settings(config, env={}))
+    process = _poll_process(config, tmp_path)
+    deadline = time.monotonic() + 60
+    while _count(engine) == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(_processes_using(config)) >= 2  # the poller and its triage workers
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    process.stdout.close()
+    process.stderr.close()
+
+    deadline = time.monotonic() + 10
+    while _processes_using(config) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_using(config) == []
+    rerun = run_mailbot("--config", config, "poll", cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    records = stored(engine)
+    assert len(records) == total and not duplicates([r.dedup_key for r in records])
+    assert len(drafts(engine)) == total

@@ -170,3 +170,37 @@ def test_run_stops_cleanly_on_sigint(tmp_path) -> None:
     _out, log = run.communicate(timeout=30)
     assert run.returncode == 0, log
     assert "Traceback" not in log and "mailbot.run: stopped" in log
+
+
+def test_sigterm_during_a_backlog_stops_between_batches_and_loses_nothing(dovecot, imap_user, tmp_path) -> None:
+    from mailbot.triage_workers import PARALLEL_MIN_MAILS
+
+    total = PARALLEL_MIN_MAILS + 200  # big enough for the worker processes
+    for n in range(total):
+        dovecot.deliver(simple_mail(n), user=imap_user)
+    config = cli_config(
+        tmp_path / "mailbot.toml",
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        dovecot.mailbox_config(imap_user, batch_size=20),
+        schedule={"interval_seconds": 60},
+        outbox={"path": str(tmp_path / "outbox")},
+    )
+    engine = engine_with_accounts(load_settings(config, env={}))
+    run = _start_run(config, tmp_path)
+    assert _wait_for(lambda: len(stored(engine)) > 0)
+    run.send_signal(signal.SIGTERM)
+    _out, log = run.communicate(timeout=60)
+    assert run.returncode == 0, log
+    assert "Traceback" not in log and "mailbot.run: stopped" in log
+    first = len(stored(engine))
+
+    rest = subprocess.run(
+        [sys.executable, "-m", "mailbot", "--config", str(config), "poll"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+    assert rest.returncode == 0, rest.stderr
+    records = stored(engine)
+    assert len(records) == total and not duplicates([r.dedup_key for r in records])
+    assert first < total and "stopped early to shut down" in log  # it did stop mid-backlog

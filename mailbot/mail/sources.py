@@ -120,6 +120,13 @@ def _key_of(filename: str) -> str:
     return filename.split(":", 1)[0]
 
 
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
 def _flags_of(filename: str) -> str:
     return filename.split(":2,", 1)[1] if ":2," in filename else ""
 
@@ -244,7 +251,11 @@ class MaildirSource(MailSource):
                     if entry.is_file() and not entry.name.startswith("."):
                         on_disk[_key_of(entry.name)] = Path(entry.path)
             changed = not path.exists() or set(state.uid_of) != set(on_disk)
-            for key in sorted(set(on_disk) - set(state.uid_of)):  # names start with the time
+            # New files get UIDs in delivery order: by modification time (a delivery's
+            # rename keeps it), then name. Names alone mislead: Python's mailbox
+            # writes the microseconds without leading zeros.
+            new_keys = set(on_disk) - set(state.uid_of)
+            for key in sorted(new_keys, key=lambda k: (_mtime_ns(on_disk[k]), k)):
                 state.uid_of[key] = state.next_uid
                 state.next_uid += 1
             if changed:
