@@ -104,6 +104,9 @@ class SenderAuthSettings:
 @dataclass(frozen=True)
 class TriageSettings:
     max_message_bytes: int = 10 * 1024 * 1024
+    # Processes that triage a large backlog (400+ new mails in one poll): 0 = one per
+    # core, 1 = none (triage in the poller itself, the smallest memory footprint).
+    workers: int = 0
     rules_path: str = ""  # empty: the bundled rules/
     templates_path: str = ""  # empty: the bundled templates/
 

@@ -18,13 +18,15 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-import mailbot
-from mailbot.accounts import import_accounts
+from mailbot.accounts import account_as_csv_dict, find_account, import_accounts
 from mailbot.config import Settings, settings_from_mapping
 from mailbot.db import make_engine, new_session
+from mailbot.delivery import DeliverySummary, deliver_queued
 from mailbot.draft_views import list_drafts
 from mailbot.models import InboundMessage
 from mailbot.poller import PollSummary, poll_once
+from mailbot.resources import bundled_dir
+from mailbot.review import ApprovalResult, approve
 
 DEMO_DIR = Path("var/demo")
 PLANS = {
@@ -32,14 +34,6 @@ PLANS = {
     "pro": {"team_seats": 2},
     "agency": {"team_seats": 10, "agency": True},
 }
-
-
-def examples_dir() -> Path:
-    """The bundled examples: inside the installed package, else at the checkout's top."""
-    packaged = Path(mailbot.__file__).parent / "examples"
-    if packaged.is_dir():
-        return packaged
-    return Path(mailbot.__file__).resolve().parent.parent / "examples"
 
 
 def demo_settings(base: Path) -> Settings:
@@ -58,11 +52,15 @@ class DemoResult:
     settings: Settings
     summary: PollSummary
     mails: int
+    approved: ApprovalResult | None = None
+    before: dict[str, object] | None = None  # the team member's record before approval
+    after: dict[str, object] | None = None
+    delivery: DeliverySummary | None = None
 
 
 def run_demo(*, base: Path = DEMO_DIR) -> DemoResult:
     """Start fresh in ``base``: accounts and example mails in, one poll, drafts stored."""
-    examples = examples_dir()
+    examples = bundled_dir("examples")
     if base.exists():
         shutil.rmtree(base)
     base.mkdir(parents=True)
@@ -75,8 +73,27 @@ def run_demo(*, base: Path = DEMO_DIR) -> DemoResult:
     for path in mails:
         maildir.add(path.read_bytes())
     summary = poll_once(settings=settings, engine=engine)
+    result = DemoResult(settings=settings, summary=summary, mails=len(mails))
+    _approve_one_and_send(result, engine)
     engine.dispose()
-    return DemoResult(settings=settings, summary=summary, mails=len(mails))
+    return result
+
+
+def _approve_one_and_send(result: DemoResult, engine) -> None:
+    """An agent approves the first ready link; the reply goes to the file outbox."""
+    with new_session(engine) as session:
+        ready = next(
+            (d for d in list_drafts(session=session) if any(r.get("outcome") == "ready_to_link" for r in d.requests)),
+            None,
+        )
+        if ready is None:
+            return
+        member = next(r["team_member"] for r in ready.requests if r.get("outcome") == "ready_to_link")
+        result.before = account_as_csv_dict(find_account(session=session, email=member))
+    result.approved = approve(engine=engine, settings=result.settings, draft_id=ready.id, agent="demo-agent")
+    with new_session(engine) as session:
+        result.after = account_as_csv_dict(find_account(session=session, email=member))
+    result.delivery = deliver_queued(engine=engine, settings=result.settings)
 
 
 def print_demo(result: DemoResult, console: Console) -> None:
@@ -84,7 +101,7 @@ def print_demo(result: DemoResult, console: Console) -> None:
     engine = make_engine(result.settings.database.url)
     with new_session(engine) as session:
         inbound = list(session.exec(select(InboundMessage).order_by(InboundMessage.id)))
-        drafts = list_drafts(session=session, status="pending")
+        drafts = list_drafts(session=session, status="all")
     engine.dispose()
     console.print(f"[bold]mailbot demo[/]: {result.mails} example mails delivered to a Maildir")
     console.print(f"poll: {escape(result.summary.line())}", highlight=False)
@@ -97,8 +114,7 @@ def print_demo(result: DemoResult, console: Console) -> None:
     console.print(table)
     for draft in drafts:
         requests = "; ".join(
-            f"{r.get('primary') or '?'} ← {r.get('team_member') or '?'}: {r.get('outcome')}"
-            for r in draft.requests
+            f"{r.get('primary') or '?'} ← {r.get('team_member') or '?'}: {r.get('outcome')}" for r in draft.requests
         )
         console.rule(f"Draft {draft.id} ({draft.intent}, {draft.language}) — {draft.status}")
         console.print(f"To: {draft.to}\nSubject: {draft.subject}", highlight=False, markup=False)
@@ -106,10 +122,24 @@ def print_demo(result: DemoResult, console: Console) -> None:
         console.print(f"Sender verified: {draft.sender_verified}\n", highlight=False, markup=False)
         console.print(draft.body, highlight=False, markup=False)
     console.rule()
+    if result.approved is not None:
+        console.print(f"[bold]Agent 'demo-agent' approves draft {result.approved.draft_id}[/]")
+        for action in result.approved.actions:
+            console.print(f"  applied: {escape(action)}", highlight=False)
+        console.print(f"  before: {result.before}", highlight=False, markup=False)
+        console.print(f"  after:  {result.after}", highlight=False, markup=False)
+        outbox = Path(result.settings.outbox.path)
+        files = sorted(outbox.glob("*.eml"))
+        sent = result.delivery.sent if result.delivery else 0
+        console.print(
+            f"  sent {sent} reply to the file outbox: {', '.join(str(f) for f in files)}", highlight=False, markup=False
+        )
     db = result.settings.database.url
     console.print(
-        f"{len(drafts)} drafts wait for an agent. Look at them with:\n"
-        f"  MAILBOT_DATABASE_URL={db} mailbot drafts list",
+        f"\n{sum(d.status == 'pending' for d in drafts)} drafts still wait for an agent. Carry on with:\n"
+        f"  export MAILBOT_DATABASE_URL={db} MAILBOT_OUTBOX_PATH={result.settings.outbox.path}\n"
+        f"  mailbot drafts list\n  mailbot drafts show ID\n  mailbot drafts approve ID --agent you\n"
+        f"  mailbot send",
         highlight=False,
         markup=False,
     )

@@ -147,9 +147,11 @@ def choose_triager(
     today: date,
 ) -> InProcess | WorkerPool:
     """Worker processes for a large backlog on a machine with cores to spare, else in-process."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if triage is None and cores > 1 and new_mails >= PARALLEL_MIN_MAILS:
-        return WorkerPool(settings, today=today, workers=cores)
+    workers = settings.triage.workers
+    if workers == 0:  # auto: one per core this process may use
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if triage is None and workers > 1 and new_mails >= PARALLEL_MIN_MAILS:
+        return WorkerPool(settings, today=today, workers=workers)
     if triage is None:
         from mailbot.triage.pipeline import triage_message
 

@@ -121,3 +121,15 @@ def test_missing_message_id_falls_back_to_content_hash() -> None:
     mail = parse_mail(b"From: a@b.example\nSubject: hi\n\nhello")
     assert mail.message_id is None
     assert mail.dedup_key.startswith("sha256:") and len(mail.dedup_key) == 7 + 64
+
+
+def test_raw_utf8_header_bytes_are_decoded() -> None:
+    raw = "From: Jürgen <j@b.example>\nSubject: Teammitglied verknüpfen\n\nText".encode()
+    mail = parse_mail(raw)
+    assert mail.subject == "Teammitglied verknüpfen"
+    assert mail.sender_name == "Jürgen"
+
+
+def test_raw_latin1_header_bytes_fall_back_to_cp1252() -> None:
+    raw = "From: j@b.example\nSubject: Grüße\n\nText".encode("latin-1")
+    assert parse_mail(raw).subject == "Grüße"

@@ -193,14 +193,20 @@ def test_demo_runs_twice_from_any_directory(tmp_path) -> None:
     for result in (first, second):
         assert "poll: fetched 7, drafted 5, ignored 1, needs human 1, errors 0" in result.stdout
         assert "Subject: Re: Teammitglied verknüpfen" in result.stdout
-        assert "5 drafts wait for an agent" in result.stdout
+        assert "Agent 'demo-agent' approves draft" in result.stdout
+        assert "applied: link jonas.fischer@wagner-design.example" in result.stdout
+        assert "4 drafts still wait for an agent" in result.stdout
     demo_db = make_engine(f"sqlite:///{elsewhere / 'var' / 'demo' / 'mailbot.db'}")
     assert len(stored(demo_db)) == 7 and len(drafts(demo_db)) == 5
-    listed = run_mailbot(
-        "drafts", "list", "--json", cwd=elsewhere,
-        env={"MAILBOT_DATABASE_URL": "sqlite:///var/demo/mailbot.db"},
-    )
-    assert len(json_lines(listed.stdout)) == 5
+    env = {"MAILBOT_DATABASE_URL": "sqlite:///var/demo/mailbot.db"}
+    listed = run_mailbot("drafts", "list", "--json", cwd=elsewhere, env=env)
+    assert len(json_lines(listed.stdout)) == 4
+    sent = run_mailbot("drafts", "list", "--status", "sent", "--json", cwd=elsewhere, env=env)
+    assert len(json_lines(sent.stdout)) == 1
+    (reply,) = (elsewhere / "var" / "demo" / "outbox").glob("*.eml")
+    assert "Subject: Re: Teammitglied" in reply.read_text(encoding="utf-8")
+    member = run_mailbot("accounts", "show", "jonas.fischer@wagner-design.example", "--json", cwd=elsewhere, env=env)
+    assert json_lines(member.stdout)[0]["primary_account_id"] == 2001
 
 
 def _processes_using(config: Path) -> list[str]:

@@ -104,12 +104,20 @@ def _unfold(value: str) -> str:
     return value.replace("\r", "").replace("\n", "")
 
 
+def _undo_8bit_escapes(value: str) -> str:
+    """Raw 8-bit header bytes (clients that skip RFC 2047) arrive surrogate-escaped:
+    read them as UTF-8, else cp1252, like bodies without a charset."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    return decode_bytes(value.encode("utf-8", "surrogateescape"), None)[0]
+
+
 def _header_pairs(msg: Message) -> tuple[tuple[str, str], ...]:
     pairs = []
     for name, value in msg.raw_items():
         if not isinstance(value, str):  # compat32 may hand back Header objects
             value = str(value)
-        pairs.append((name.lower(), _unfold(value)[:MAX_HEADER_CHARS]))
+        pairs.append((name.lower(), _undo_8bit_escapes(_unfold(value)[:MAX_HEADER_CHARS])))
     return tuple(pairs)
 
 

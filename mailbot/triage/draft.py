@@ -13,8 +13,8 @@ from functools import cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from mailbot.resources import bundled_dir
 from mailbot.triage.decide import Decision
-from mailbot.triage.rules import bundled_dir
 
 _NOT_A_NAME = re.compile(r"[@<>{}\[\]/\\|=:;]|https?|www\.|\d{3,}", re.I)
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|antw|wg|fwd?|sv|vs)\s*(\[\d+\])?\s*:\s*)+", re.I)
@@ -39,6 +39,7 @@ def template_environment(folder: str = "") -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # loaded once per process; no stat() of every template per mail
         autoescape=False,  # plain-text mail; nothing here is rendered as HTML
     )
 

@@ -14,14 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from mailbot.errors import ConfigError
-
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
-
-
-def bundled_dir(name: str) -> Path:
-    """``mailbot/<name>`` in an installed wheel, else ``<checkout>/<name>``."""
-    installed = PACKAGE_DIR / name
-    return installed if installed.is_dir() else PACKAGE_DIR.parent / name
+from mailbot.resources import bundled_dir
 
 
 @dataclass(frozen=True)
