@@ -17,13 +17,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic_core import PydanticUndefined
 from sqlmodel import SQLModel
 
 from mailbot.mail.sources import FetchedMessage
 from mailbot.models import Draft, InboundMessage, utcnow
+
+if TYPE_CHECKING:  # importing it would load Jinja2 into every idle poll
+    from mailbot.triage.draft import DraftText
 
 _MSGID = re.compile(rb"<[^<>\s]+>")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
@@ -97,16 +100,6 @@ def full_row(model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class DraftFields:
-    to: str
-    subject: str
-    body: str
-    html: str | None
-    in_reply_to: str | None
-    references: str | None
-
-
-@dataclass(frozen=True)
 class TriagedMail:
     """What storage needs from a triage result: plain values, so it can cross processes."""
 
@@ -122,11 +115,10 @@ class TriagedMail:
     error: str | None
     sender_verified: str
     json: dict[str, Any]
-    draft: DraftFields | None
+    draft: DraftText | None  # a plain frozen dataclass: crosses processes as is
 
     @classmethod
     def of(cls, result: Any) -> TriagedMail:
-        draft = result.draft
         return cls(
             dedup_key=result.dedup_key,
             message_id=result.message_id,
@@ -140,16 +132,7 @@ class TriagedMail:
             error=result.error,
             sender_verified=result.sender_verified,
             json=clean_json(result.to_json()),
-            draft=None
-            if draft is None
-            else DraftFields(
-                to=draft.to,
-                subject=draft.subject,
-                body=draft.body,
-                html=getattr(draft, "html", None),
-                in_reply_to=draft.in_reply_to,
-                references=draft.references,
-            ),
+            draft=result.draft,
         )
 
 

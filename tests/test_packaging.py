@@ -19,14 +19,31 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("pkg")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(base / "dist"), str(REPO)],
-        check=True, capture_output=True, text=True, timeout=600,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     (wheel,) = (base / "dist").glob("mailbot-*.whl")
     venv.EnvBuilder(system_site_packages=True, with_pip=False).create(base / "venv")
     python = base / "venv" / "bin" / "python"
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
-        check=True, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--ignore-installed",
+            "-q",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     return base / "venv" / "bin"
 
@@ -49,8 +66,14 @@ def test_installed_triage_drafts_from_another_directory(installed: Path, tmp_pat
         b"Message-ID: <pkg-1@firma.example>\n\nPlease link my assistant va@firma.example to my account.\n"
     )
     env = {"PATH": f"{installed}:/usr/bin:/bin", "MAILBOT_DATABASE_URL": f"sqlite:///{tmp_path}/p.db"}
-    result = subprocess.run([str(installed / "mailbot"), "triage", "--json", str(mail)], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(installed / "mailbot"), "triage", "--json", str(mail)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     row = json.loads(result.stdout)
     assert row["intent"] == "link"
@@ -61,7 +84,8 @@ def test_installed_triage_drafts_from_another_directory(installed: Path, tmp_pat
 
 def test_installed_demo_runs_from_an_empty_directory(installed: Path, tmp_path: Path) -> None:
     env = {"PATH": f"{installed}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run([str(installed / "mailbot"), "demo"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(installed / "mailbot"), "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "var" / "demo").is_dir()

@@ -258,3 +258,18 @@ def test_approved_reply_is_delivered_once_to_the_file_outbox(setup) -> None:
     assert "In-Reply-To: <f1@firma.example>" in text and "Subject: Re: Team member" in text
     with Session(engine) as session:
         assert session.get(Draft, draft.id).status == "sent"
+
+
+def test_only_approval_queues_replies() -> None:
+    """The outbox is the only way out, and only review.approve puts a reply in it."""
+    import re
+
+    package = Path(__file__).resolve().parent.parent / "mailbot"
+    callers = {
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if re.search(r"\bqueue_reply\(|\bOutboxMessage\(", path.read_text(encoding="utf-8"))
+    }
+    assert callers == {"delivery.py", "models.py", "review.py"}  # models.py: the class itself
+    review = (package / "review.py").read_text(encoding="utf-8")
+    assert review.count("queue_reply(") == 1 and "def approve(" in review

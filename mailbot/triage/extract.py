@@ -94,32 +94,20 @@ def find_addresses(text: str) -> list[tuple[str, int, int]]:
     return [found[k] for k in sorted(found)]
 
 
+def _cue_patterns(rules: Rules) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return (("primary", rules.primary_cues), ("team_member", rules.team_cues), ("unrelated", rules.not_account_cues))
+
+
 def _closest_cue(text: str, rules: Rules) -> tuple[str, str, int] | None:
-    """(role, cue, distance) of the cue closest to the end of text."""
-    best: tuple[str, str, int] | None = None
-    for role, pattern in (
-        ("primary", rules.primary_cues),
-        ("team_member", rules.team_cues),
-        ("unrelated", rules.not_account_cues),
-    ):
-        for match in pattern.finditer(text):
-            distance = len(text) - match.end()
-            if best is None or distance < best[2]:
-                best = (role, match.group(0), distance)
-    return best
+    """(role, cue, distance) of the cue that ends closest to the end of text (text before an address)."""
+    found = [(role, m.group(0), len(text) - m.end()) for role, p in _cue_patterns(rules) for m in p.finditer(text)]
+    return min(found, key=lambda cue: cue[2], default=None)
 
 
 def _first_cue(text: str, rules: Rules) -> tuple[str, str, int] | None:
-    best: tuple[str, str, int] | None = None
-    for role, pattern in (
-        ("primary", rules.primary_cues),
-        ("team_member", rules.team_cues),
-        ("unrelated", rules.not_account_cues),
-    ):
-        match = pattern.search(text)
-        if match and (best is None or match.start() < best[2]):
-            best = (role, match.group(0), match.start())
-    return best
+    """(role, cue, distance) of the cue that starts first in text (text after an address)."""
+    found = [(role, m.group(0), m.start()) for role, p in _cue_patterns(rules) if (m := p.search(text))]
+    return min(found, key=lambda cue: cue[2], default=None)
 
 
 def _after_list_intro(text: str, line_start: int, start: int) -> bool:
