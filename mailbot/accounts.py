@@ -13,13 +13,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy import Engine, text
 
 from mailbot.errors import ImportRowError
-from mailbot.models import Account
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from mailbot.models import Account
 
 CSV_FIELDS = ("account_id", "email", "plan", "status", "paid_until", "primary_account_id")
 STATUSES = ("active", "trial", "expired", "cancelled")
@@ -60,42 +63,68 @@ class MemoryAccountBook:
         return [a for a in self.accounts if a.primary_account_id == primary_id]
 
 
+@dataclass(frozen=True)
+class AccountRecord:
+    """An account row as the decisions read it (plain values, no ORM session)."""
+
+    account_id: int
+    email: str
+    plan: str
+    status: str
+    paid_until: date | None
+    primary_account_id: int | None
+
+
+_COLUMNS = "account_id, email, plan, status, paid_until, primary_account_id"
+
+
 class DbAccountBook:
     """Account look-ups against the database, cached for the life of the instance.
 
-    Use a fresh instance per poll cycle or per approval so a cache never outlives
-    the records it mirrors.
+    Plain SQL through SQLAlchemy Core on a session or connection: the triage path
+    (a dry run over thousands of mails, or a poll) needs no ORM objects. Use a fresh
+    instance per poll cycle or per approval so a cache never outlives the records.
     """
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self._by_email: dict[str, Account | None] = {}
-        self._members: dict[int, list[Account]] = {}
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection  # a Session or a Connection: both execute text()
+        self._by_email: dict[str, AccountRecord | None] = {}
+        self._members: dict[int, list[AccountRecord]] = {}
 
-    def by_email(self, email: str) -> Account | None:
+    def _rows(self, where: str, **params: object) -> list[AccountRecord]:
+        result = self.connection.execute(text(f"SELECT {_COLUMNS} FROM account WHERE {where}"), params)
+        return [AccountRecord(*_typed(row)) for row in result]
+
+    def by_email(self, email: str) -> AccountRecord | None:
         key = email.lower()
         if key not in self._by_email:
-            self._by_email[key] = self.session.exec(
-                select(Account).where(Account.email == key)
-            ).first()
+            self._by_email[key] = next(iter(self._rows("email = :email", email=key)), None)
         return self._by_email[key]
 
-    def by_id(self, account_id: int) -> Account | None:
-        return self.session.get(Account, account_id)
+    def by_id(self, account_id: int) -> AccountRecord | None:
+        return next(iter(self._rows("account_id = :id", id=account_id)), None)
 
-    def linked_members(self, primary_id: int) -> list[Account]:
+    def linked_members(self, primary_id: int) -> list[AccountRecord]:
         if primary_id not in self._members:
-            self._members[primary_id] = list(
-                self.session.exec(
-                    select(Account)
-                    .where(Account.primary_account_id == primary_id)
-                    .order_by(Account.account_id)
-                )
+            self._members[primary_id] = self._rows(
+                "primary_account_id = :id ORDER BY account_id", id=primary_id
             )
         return self._members[primary_id]
 
 
+def _typed(row: Any) -> tuple[Any, ...]:
+    """SQLite hands dates back as text through text(); PostgreSQL as dates."""
+    paid = row[4]
+    if isinstance(paid, str):
+        paid = date.fromisoformat(paid[:10])
+    return (row[0], row[1], row[2], row[3], paid, row[5])
+
+
 def find_account(*, session: Session, email: str) -> Account | None:
+    from sqlmodel import select
+
+    from mailbot.models import Account
+
     return session.exec(select(Account).where(Account.email == email.strip().lower())).first()
 
 
@@ -146,6 +175,8 @@ def _account_from_row(row: dict[str, str | None]) -> Account:
     primary = values["primary_account_id"]
     if primary and not primary.isdigit():
         raise ValueError(f"primary_account_id must be a whole number, got {primary!r}")
+    from mailbot.models import Account  # the ORM only where rows are written
+
     return Account(
         account_id=int(values["account_id"]),
         email=email,
@@ -165,16 +196,20 @@ class ImportSummary:
 def import_accounts(*, engine: Engine, path: Path) -> ImportSummary:
     """Insert or update account records from a CSV file, in one transaction."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        content = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ImportRowError(f"{path}: cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise ImportRowError(f"{path}: is not UTF-8 text") from None
-    rows = parse_account_rows(text)
+    rows = parse_account_rows(content)
     return upsert_accounts(engine=engine, rows=rows)
 
 
 def upsert_accounts(*, engine: Engine, rows: Iterable[Account]) -> ImportSummary:
+    from sqlmodel import Session
+
+    from mailbot.models import Account
+
     inserted = updated = 0
     with Session(engine) as session:
         for row in rows:

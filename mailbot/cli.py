@@ -150,15 +150,15 @@ def triage(
     from datetime import date
 
     from mailbot.accounts import DbAccountBook
-    from mailbot.db import make_engine, new_session
+    from mailbot.db import make_engine
     from mailbot.mail.files import iter_mail_files
     from mailbot.triage.pipeline import TriageContext, triage_message
 
     settings = settings_of(ctx)
-    engine = make_engine(settings.database.url)
+    engine = make_engine(settings.database.url, create=False)
     rows: list[dict[str, Any]] = []
-    with new_session(engine) as session:
-        tctx = TriageContext.from_settings(settings, accounts=DbAccountBook(session), today=date.today())
+    with engine.connect() as connection:  # read-only: a dry run stores nothing
+        tctx = TriageContext.from_settings(settings, accounts=DbAccountBook(connection), today=date.today())
         for item in iter_mail_files(paths):
             if item.error is not None:
                 obj: dict[str, Any] = {"file": item.label, "error": item.error}

@@ -7,17 +7,23 @@ teams that run several instances against one database.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
 
-from mailbot import models  # noqa: F401  (registers the tables)
 from mailbot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def make_engine(url: str, *, create: bool = True) -> Engine:
-    """An engine for ``url``; creates the SQLite file's folder and the schema."""
+    """An engine for ``url``; creates the SQLite file's folder and, if missing, the schema.
+
+    ``create=False`` only checks that the schema exists (cheap), for read-mostly
+    commands like ``triage``; the default always runs ``create_all``.
+    """
     try:
         parsed = make_url(url)
     except Exception as exc:  # SQLAlchemy raises ArgumentError with the URL in it
@@ -30,9 +36,20 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    if create:
+    if create or not _has_schema(engine):
+        # The ORM is imported only here: a dry run over an existing database needs none of it.
+        from sqlmodel import SQLModel
+
+        from mailbot import models  # noqa: F401  (registers the tables)
+
         SQLModel.metadata.create_all(engine)
     return engine
+
+
+def _has_schema(engine: Engine) -> bool:
+    from sqlalchemy import inspect
+
+    return inspect(engine).has_table("account")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -45,4 +62,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def new_session(engine: Engine) -> Session:
+    from sqlmodel import Session
+
     return Session(engine, expire_on_commit=False)

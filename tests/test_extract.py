@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mailbot.triage.extract import Request, extract_requests, find_addresses
+from mailbot.triage.addresses import find_addresses
+from mailbot.triage.extract import Request, extract_requests
 from mailbot.triage.rules import load_rules
 
 RULES = load_rules()

@@ -27,6 +27,10 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _WS = re.compile(r"\s+")
+_SIMPLE_FROM = re.compile(
+    r'^\s*(?:(?:"([^"\\]*)"|([^"<>,;:@()\\]*?))\s*<([^<>\s@,;:"()]+@[^<>\s@,;:"()]+)>|([^<>\s@,;:"()]+@[^<>\s@,;:"()]+))\s*$'
+)
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ def _unfold(value: str) -> str:
 def _undo_8bit_escapes(value: str) -> str:
     """Raw 8-bit header bytes (clients that skip RFC 2047) arrive surrogate-escaped:
     read them as UTF-8, else cp1252, like bodies without a charset."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if value.isascii() or not _ESCAPED_BYTE.search(value):
         return value
     return decode_bytes(value.encode("utf-8", "surrogateescape"), None)[0]
 
@@ -125,6 +129,10 @@ def _single_address(value: str | None) -> tuple[str | None, str, str | None]:
     """(address, display name, defect) — exactly one mailbox or no address."""
     if not value:
         return None, "", "no From address"
+    simple = _SIMPLE_FROM.match(value)
+    if simple:  # "Name <a@b>", "\"Name\" <a@b>", "a@b": the usual forms, without the full parser
+        name = simple.group(1) if simple.group(1) is not None else (simple.group(2) or "")
+        return (simple.group(3) or simple.group(4)).lower(), decode_words(name), None
     found = [(n, a) for n, a in getaddresses([value]) if a]
     if len(found) != 1 or "@" not in found[0][1]:
         return None, "", f"From must hold exactly one address, found {len(found)}"

@@ -11,12 +11,10 @@ from __future__ import annotations
 import re
 
 from mailbot.mail.parse import Mail
+from mailbot.triage.addresses import find_addresses
 from mailbot.triage.rules import Rules
 
 _WORD = re.compile(r"[\w']+|n't", re.U)
-# The local part is bounded (RFC 5321: 64): unbounded, a long word without "@" made
-# search() quadratic (minutes for a 200,000-character body).
-_ADDRESS = re.compile(r"[\w.+-]{1,64}(@|\s?[\(\[]\s?at\s?[\)\]]\s?)[\w-]+((\.|\s?[\(\[]\s?dot\s?[\)\]]\s?)[\w-]+)+")
 _SPACE = re.compile(r"\s+")
 
 
@@ -49,11 +47,22 @@ def _affirmed(pattern: re.Pattern[str], text: str, rules: Rules) -> str | None:
     return None
 
 
+def _addresses_as_tokens(text: str) -> str:
+    """Every address (plain or obfuscated) as "<addr>", so phrases span them."""
+    parts, last = [], 0
+    for _address, start, end in find_addresses(text):
+        parts.append(text[last:start])
+        parts.append("<addr>")
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
 def classify_intent(*, own_text: str, subject: str, rules: Rules) -> tuple[str, str]:
     """(intent, reason) for a person's mail: link, reactivate or other."""
     # Replies keep "Re:/AW:" subjects of the original thread; the subject still names the topic.
     # Rule phrases are lower case; wrapped lines and addresses must not break a phrase.
-    text = _SPACE.sub(" ", _ADDRESS.sub("<addr>", f"{subject}\n{own_text}".lower()))
+    text = _SPACE.sub(" ", _addresses_as_tokens(f"{subject}\n{own_text}").lower())
     if not (rules.account_context.search(text) or "<addr>" in text):
         return "other", "no account is mentioned"
     phrase = _affirmed(rules.reactivate, text, rules)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 
 from mailbot.resources import bundled_dir
 from mailbot.triage.decide import Decision
@@ -40,6 +40,9 @@ def template_environment(folder: str = "") -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # loaded once per process; no stat() of every template per mail
+        # Compiled templates are kept in a per-user temp folder: a cron run or a dry
+        # run starts without compiling every template again (the cache checks mtimes).
+        bytecode_cache=FileSystemBytecodeCache(),
         autoescape=False,  # plain-text mail; nothing here is rendered as HTML
     )
 

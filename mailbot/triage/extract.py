@@ -9,22 +9,14 @@ filled in from the account records when they make it unambiguous.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from mailbot.accounts import AccountBook
+from mailbot.triage.addresses import find_addresses
 from mailbot.triage.rules import Rules
 
-_ADDRESS = re.compile(r"[a-z0-9][a-z0-9._%+'-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)+", re.I)
-# "name (at) domain (dot) com", "name [at] domain.com", "name(ät)domain[punkt]de"
-_AT = r"\s*[\(\[\{<]\s*(?:at|ät|@)\s*[\)\]\}>]\s*"
-_DOT = r"(?:\s*[\(\[\{<]\s*(?:dot|punkt|\.)\s*[\)\]\}>]\s*|\.)"
-_OBFUSCATED = re.compile(rf"([a-z0-9][a-z0-9._%+-]*){_AT}([a-z0-9-]+(?:{_DOT}[a-z0-9-]+)+)", re.I)
-_DOT_TOKEN = re.compile(_DOT, re.I)
-_AT_WORD = re.compile(r"[\(\[\{<]\s*(?:at|ät|@)\s*[\)\]\}>]", re.I)
-_LOCAL_TAIL = re.compile(r"[a-z0-9][a-z0-9._%+'-]*$", re.I)
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"[.!?](\s|$)|\n")
 _SENTENCE_STOP = re.compile(r"[.!?](?=\s)")
@@ -60,38 +52,6 @@ class FoundAddress:
     end: int
     role: str  # primary | team_member | unrelated | unknown
     cue: str | None = None
-
-
-def normalize_address(value: str) -> str:
-    return value.strip().strip(".,;:!?'\"()[]{}<>").lower()
-
-
-def find_addresses(text: str) -> list[tuple[str, int, int]]:
-    """Every address in text with its span: plain, mailto (already text) and obfuscated forms."""
-    found: dict[int, tuple[str, int, int]] = {}
-    if _AT_WORD.search(text):  # the obfuscated pattern is slow to scan; most mail has none
-        for match in _OBFUSCATED.finditer(text):
-            domain = _DOT_TOKEN.sub(".", match.group(2))
-            found[match.start()] = (f"{match.group(1)}@{domain}".lower(), match.start(), match.end())
-    # Obfuscated spans, sorted and disjoint: bisect them (scanning all was quadratic).
-    spans = [(s, e) for _a, s, e in found.values()]
-    starts = [s for s, _e in spans]
-
-    def in_obfuscated(position: int) -> bool:
-        index = bisect.bisect_right(starts, position) - 1
-        return index >= 0 and position < spans[index][1]
-
-    at = text.find("@")
-    while at >= 0:
-        # Anchor on each "@" instead of scanning every position for a local part.
-        local = _LOCAL_TAIL.search(text, max(0, at - 64), at)
-        match = _ADDRESS.match(text, local.start()) if local else None
-        if match and not in_obfuscated(match.start()):
-            address = normalize_address(match.group(0))
-            if "@" in address:
-                found[match.start()] = (address, match.start(), match.end())
-        at = text.find("@", match.end() if match else at + 1)
-    return [found[k] for k in sorted(found)]
 
 
 def _cue_patterns(rules: Rules) -> tuple[tuple[str, re.Pattern[str]], ...]:

@@ -51,14 +51,17 @@ def _union(file: Path, table: dict, key: str, lists: tuple[str, ...] = ("de", "e
     for phrase in phrases:
         if re.sub(r"\\[A-Za-z]", "", phrase) != re.sub(r"\\[A-Za-z]", "", phrase).lower():
             raise ConfigError(f"{file}: [{key}] phrase {phrase!r} must be lower case (text is lower-cased)")
-    for phrase in phrases:
-        try:
-            re.compile(phrase)
-        except re.error as exc:
-            raise ConfigError(f"{file}: [{key}] phrase {phrase!r} is not a valid pattern: {exc}") from None
     # Matched against lower-cased text without re.IGNORECASE: the same result, and
     # Python's engine is markedly faster on case-sensitive alternations.
-    return re.compile("|".join(f"(?:{p})" for p in phrases))
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in phrases))
+    except re.error:  # name the phrase that is wrong
+        for phrase in phrases:
+            try:
+                re.compile(phrase)
+            except re.error as exc:
+                raise ConfigError(f"{file}: [{key}] phrase {phrase!r} is not a valid pattern: {exc}") from None
+        raise
 
 
 def _read(file: Path) -> dict:
@@ -94,7 +97,11 @@ def load_rules(folder: str = "") -> Rules:
         ),
         team_cues=_union(roles_file, roles, "team_member"),
         not_account_cues=_union(roles_file, roles, "not_an_account"),
-        sender_is_team_member=_union(roles_file, roles, "sender_is_team_member"),
+        # These phrases start at a word ("mein Chef", "my boss"): anchoring them there
+        # lets the engine skip mid-word positions, several times faster on long text.
+        sender_is_team_member=re.compile(
+            r"(?<!\w)(?:" + _union(roles_file, roles, "sender_is_team_member").pattern + ")"
+        ),
         auto_headers=tuple(headers),
         auto_sender_local_parts=frozenset(p.lower() for p in auto.get("sender_local_parts", [])),
     )

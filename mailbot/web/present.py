@@ -12,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from mailbot.triage.extract import find_addresses, normalize_address
+from mailbot.triage.addresses import find_addresses, normalize_address
 
 #: Outcome → badge tone. ok: the action can be applied; info: nothing to change;
 #: ask: the customer must tell or do something; no: support must explain a refusal.

@@ -1,0 +1,56 @@
+"""Addresses in free text: plain, ``mailto:`` targets (already text) and obfuscated forms.
+
+Shared by intent classification (an address stands for an account) and role
+extraction (which address is whose). Anchored on each ``@``: scanning every
+position for a local part is the slow way to find a few addresses.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+_ADDRESS = re.compile(r"[a-z0-9][a-z0-9._%+'-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)+", re.I)
+# "name (at) domain (dot) com", "name [at] domain.com", "name(ät)domain[punkt]de"
+_AT = r"\s*[\(\[\{<]\s*(?:at|ät|@)\s*[\)\]\}>]\s*"
+_DOT = r"(?:\s*[\(\[\{<]\s*(?:dot|punkt|\.)\s*[\)\]\}>]\s*|\.)"
+_OBFUSCATED = re.compile(rf"([a-z0-9][a-z0-9._%+-]*){_AT}([a-z0-9-]+(?:{_DOT}[a-z0-9-]+)+)", re.I)
+_DOT_TOKEN = re.compile(_DOT, re.I)
+_AT_WORD = re.compile(r"[\(\[\{<]\s*(?:at|ät|@)\s*[\)\]\}>]", re.I)
+_LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+'-")
+
+
+def normalize_address(value: str) -> str:
+    return value.strip().strip(".,;:!?'\"()[]{}<>").lower()
+
+
+def find_addresses(text: str) -> list[tuple[str, int, int]]:
+    """Every address in text with its span: plain, mailto (already text) and obfuscated forms."""
+    found: dict[int, tuple[str, int, int]] = {}
+    if _AT_WORD.search(text):  # the obfuscated pattern is slow to scan; most mail has none
+        for match in _OBFUSCATED.finditer(text):
+            domain = _DOT_TOKEN.sub(".", match.group(2))
+            found[match.start()] = (f"{match.group(1)}@{domain}".lower(), match.start(), match.end())
+    # Obfuscated spans, sorted and disjoint: bisect them (scanning all was quadratic).
+    spans = [(s, e) for _a, s, e in found.values()]
+    starts = [s for s, _e in spans]
+
+    def in_obfuscated(position: int) -> bool:
+        index = bisect.bisect_right(starts, position) - 1
+        return index >= 0 and position < spans[index][1]
+
+    at = text.find("@")
+    while at >= 0:
+        # Anchor on each "@" instead of scanning every position for a local part.
+        begin = at
+        while begin > 0 and at - begin < 64 and text[begin - 1] in _LOCAL_CHARS:
+            begin -= 1  # walk back over the local part (RFC 5321: at most 64 characters)
+        while begin < at and not text[begin].isalnum():
+            begin += 1
+        match = _ADDRESS.match(text, begin) if begin < at else None
+        if match and not in_obfuscated(match.start()):
+            address = normalize_address(match.group(0))
+            if "@" in address:
+                found[match.start()] = (address, match.start(), match.end())
+        at = text.find("@", match.end() if match else at + 1)
+    return [found[k] for k in sorted(found)]
