@@ -133,3 +133,21 @@ def test_raw_utf8_header_bytes_are_decoded() -> None:
 def test_raw_latin1_header_bytes_fall_back_to_cp1252() -> None:
     raw = "From: j@b.example\nSubject: Grüße\n\nText".encode("latin-1")
     assert parse_mail(raw).subject == "Grüße"
+
+
+def test_list_lines_are_requests_and_the_signature_is_not(tmp_path) -> None:
+    from datetime import date
+
+    from mailbot.accounts import MemoryAccountBook
+    from mailbot.config import settings_from_mapping
+    from mailbot.triage.pipeline import TriageContext, triage_message
+
+    settings = settings_from_mapping({"support": {"address": "support@vendor.example"}}, env={})
+    ctx = TriageContext.from_settings(settings, accounts=MemoryAccountBook([]), today=date(2026, 1, 1))
+    result = triage_message((QUIRKS / "signature-dash-list.eml").read_bytes(), ctx)
+    assert result.intent == "link"
+    assert [(d.request.primary, d.request.team_member) for d in result.requests] == [
+        ("anna@firma.example", "karl@firma.example"),
+        ("anna@firma.example", "lena@firma.example"),
+    ]
+    assert "zentrale@firma.example" not in result.own_text
