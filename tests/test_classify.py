@@ -28,6 +28,8 @@ def intent(text: str, subject: str = "") -> str:
         "Bitte fügen Sie unseren neuen Mediengestalter als Teammitglied\nzu meinem Konto hinzu.",
         "Bitte nehmen Sie unsere Werkstudentin lisa@a.example in unser Team auf.",
         "Please add him to\nour account as a team member - his email is josh [at] a.example.",
+        "My VA (va.anna@a.example) needs access to our subscription. She has created her free trial.",
+        "Can you add my new hire to our account?\nName: Jake Miller\nEmail: jake@a.example",
     ],
 )
 def test_link_requests(text: str) -> None:
@@ -47,6 +49,8 @@ def test_link_requests(text: str) -> None:
         "Bitte aktivieren Sie das Konto von meinem Mann (r.vogel@vogel.example) wieder.",
         "Wir haben das Jahresabo bezahlt. Der Zugang meiner Assistentin funktioniert nicht mehr. "
         "Bitte um Freischaltung!",
+        "We paid the annual invoice yesterday. Could you please renew the team member account for lily@a.example?",
+        "Wir haben verlängert. Bitte verlängern Sie auch den Zugang meiner Assistentin.",
     ],
 )
 def test_reactivate_requests(text: str) -> None:
@@ -63,6 +67,8 @@ def test_reactivate_requests(text: str) -> None:
         "Wir möchten das Konto bitte nicht verknüpfen, nur eine Frage zum Tarif.",
         "Is there another way to give my VA access to my calendar exports without an account?",
         "Wir haben verlängert, aber die Rechnung ist nicht mehr abrufbar. Bitte senden Sie sie erneut.",
+        "Enthält mein Tarif Teammitglieder? Ich möchte eventuell später jemanden hinzufügen.",
+        "Does Pro include seats? We might add an assistant next year.",
     ],
 )
 def test_questions_and_other_topics_are_other(text: str) -> None:
