@@ -139,16 +139,16 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         date=mail.date,
         defects=mail.defects,
     )
-    auto = machine_mail_reason(mail, ctx.rules)
-    if auto:
-        return TriageResult(
-            **base, intent="auto", language=None, status="ignored", sender_verified="unknown", reason=auto
-        )
     verified = verify_sender(
         auth_headers=mail.header_all("authentication-results"),
         sender=mail.sender,
         trusted_ids=ctx.trusted_authserv_ids,
     )
+    auto = machine_mail_reason(mail, ctx.rules)
+    if auto:
+        return TriageResult(
+            **base, intent="auto", language=None, status="ignored", sender_verified=verified, reason=auto
+        )
     if mail.unreadable or not mail.sender:
         why = mail.unreadable or next((d for d in mail.defects if "From" in d), "no sender")
         return TriageResult(
