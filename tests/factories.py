@@ -99,3 +99,26 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+AUTH_PASS = "Authentication-Results: mx.vendor.example; dkim=pass header.d={d}; dmarc=pass header.from={d}\n"
+
+
+def customer_mail(
+    sender: str,
+    body: str,
+    *,
+    msgid: str,
+    verified: str = "pass",
+    subject: str = "Team member",
+    name: str = "Boss",
+    content_type: str = "text/plain",
+) -> bytes:
+    """A customer mail; ``verified`` pass → a passing Authentication-Results, fail → DMARC fail, unknown → none."""
+    domain = sender.split("@")[1]
+    auth = {"pass": AUTH_PASS, "fail": AUTH_PASS.replace("dmarc=pass", "dmarc=fail"), "unknown": ""}[verified]
+    return (
+        f'{auth.format(d=domain)}From: "{name}" <{sender}>\nTo: support@vendor.example\nSubject: {subject}\n'
+        f"Message-ID: <{msgid}@{domain}>\nDate: Mon, 15 Jun 2026 09:00:00 +0200\n"
+        f"Content-Type: {content_type}; charset=utf-8\n\n{body}\n"
+    ).encode()

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from factories import customer_mail as mail
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -24,17 +25,6 @@ from mailbot.review import approve, reject
 
 TODAY = date(2026, 6, 15)
 PAID = date(2027, 1, 31)
-AUTH = "Authentication-Results: mx.vendor.example; dkim=pass header.d={d}; dmarc=pass header.from={d}\n"
-
-
-def mail(sender: str, body: str, *, msgid: str, verified: bool = True, subject: str = "Team member") -> bytes:
-    domain = sender.split("@")[1]
-    auth = AUTH.format(d=domain) if verified else ""
-    return (
-        f"{auth}From: Boss <{sender}>\nTo: support@vendor.example\nSubject: {subject}\n"
-        f"Message-ID: <{msgid}@{domain}>\nDate: Mon, 15 Jun 2026 09:00:00 +0200\n"
-        f"Content-Type: text/plain; charset=utf-8\n\n{body}\n"
-    ).encode()
 
 
 def accounts() -> list[Account]:

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from factories import customer_mail as mail
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -43,30 +44,9 @@ from mailbot.web.throttle import LoginThrottle
 TODAY = date.today()  # the console approves with today's date, so the test data is relative to it
 PAID = TODAY + timedelta(days=200)
 PASSWORD = "correct horse battery staple"
-AUTH = "Authentication-Results: mx.vendor.example; dkim=pass header.d={d}; dmarc=pass header.from={d}\n"
 LINK_VA = "Please link my VA va@firma.example to my account."
 
 # -- shared helpers (also used by test_web_browser.py) ------------------------------------
-
-
-def mail(
-    sender: str,
-    body: str,
-    *,
-    msgid: str,
-    verified: str = "pass",
-    subject: str = "Team member",
-    name: str = "Boss",
-    content_type: str = "text/plain",
-) -> bytes:
-    """A customer mail; ``verified`` pass → a passing Authentication-Results, fail → DMARC fail, unknown → none."""
-    domain = sender.split("@")[1]
-    auth = {"pass": AUTH, "fail": AUTH.replace("dmarc=pass", "dmarc=fail"), "unknown": ""}[verified]
-    return (
-        f'{auth.format(d=domain)}From: "{name}" <{sender}>\nTo: support@vendor.example\nSubject: {subject}\n'
-        f"Message-ID: <{msgid}@{domain}>\nDate: Mon, 15 Jun 2026 09:00:00 +0200\n"
-        f"Content-Type: {content_type}; charset=utf-8\n\n{body}\n"
-    ).encode()
 
 
 def seed_accounts() -> list[Account]:
