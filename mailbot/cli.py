@@ -509,3 +509,39 @@ def serve(
     application = create_app(settings=settings, engine=engine)
     uvicorn.run(application, host=host or settings.web.host, port=port or settings.web.port,
                 proxy_headers=True, server_header=False, log_level="info")
+
+
+# --- health: is intake alive? ---------------------------------------------------------
+
+
+@app.command("status")
+def status_command(
+    ctx: typer.Context,
+    max_age: Annotated[
+        int | None, typer.Option("--max-age", help="Minutes since the last successful poll that are still fine.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Last successful poll per folder, drafts and replies waiting; exit 1 when intake is stale."""
+    from datetime import timedelta
+
+    from mailbot.db import make_engine
+    from mailbot.health import check_health
+
+    settings = settings_of(ctx)
+    # Default: three missed cycles of `mailbot run` (and never less than 15 minutes).
+    minutes = max_age if max_age is not None else max(15, 3 * settings.schedule.interval_seconds // 60)
+    health = check_health(engine=make_engine(settings.database.url), max_age=timedelta(minutes=minutes))
+    if as_json:
+        print_json_line(health.as_dict())
+    else:
+        for folder in health.folders:
+            console.print(f"{folder['mailbox']} {folder['folder']}: last successful poll "
+                          f"{folder['last_success_at'] or 'never'}, last UID {folder['last_uid']}",
+                          highlight=False, markup=False)
+        console.print(f"drafts: {health.drafts or 'none'}; outbox: {health.outbox or 'empty'}",
+                      highlight=False, markup=False)
+        for problem in health.problems:
+            err_console.print(f"problem: {problem}", highlight=False, markup=False)
+    if not health.ok:
+        raise typer.Exit(1)

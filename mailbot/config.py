@@ -11,6 +11,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ class MailboxSettings:
     processed_flag: str = "$MailbotTriaged"
     path: str = "var/maildir"
     batch_size: int = 200
+    max_per_poll: int = 0  # at most this many new mails per cycle (0: no cap); the rest come next cycle
     timeout: float = 30.0
 
     def effective_port(self) -> int:
@@ -107,6 +109,9 @@ class TriageSettings:
     # Processes that triage a large backlog (400+ new mails in one poll): 0 = one per
     # core, 1 = none (triage in the poller itself, the smallest memory footprint).
     workers: int = 0
+    # Mail dated before this day (ISO date) is recorded for a human but never drafted:
+    # the first connect to an old mailbox must not answer years of history.
+    answer_since: str = ""
     rules_path: str = ""  # empty: the bundled rules/
     templates_path: str = ""  # empty: the bundled templates/
 
@@ -263,6 +268,13 @@ def settings_from_mapping(
     mailbox = built["mailbox"]
     if mailbox.kind == "imap" and not mailbox.username:
         raise ConfigError("mailbox.username: required when mailbox.kind = 'imap'")
+    if built["triage"].answer_since:
+        try:
+            date.fromisoformat(built["triage"].answer_since)
+        except ValueError:
+            raise ConfigError(
+                f"triage.answer_since: expected an ISO date like 2026-01-31, got {built['triage'].answer_since!r}"
+            ) from None
     if mailbox.port > 65535 or (smtp is not None and smtp.port > 65535):
         raise ConfigError("port: expected a number from 1 to 65535")
     if "@" not in built["support"].address:

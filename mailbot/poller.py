@@ -70,6 +70,7 @@ class PollSummary:
     resynced: bool = False
     skipped: str | None = None  # why nothing was done (another poll holds the lock)
     interrupted: bool = False  # stopped between batches because the service shuts down
+    deferred: int = 0  # new mails left for the next cycle by mailbox.max_per_poll
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -85,6 +86,8 @@ class PollSummary:
             text += ", resynced after a UIDVALIDITY change"
         if self.interrupted:
             text += ", stopped early to shut down"
+        if self.deferred:
+            text += f", {self.deferred} left for the next poll"
         return text
 
 
@@ -338,6 +341,12 @@ def poll_once(
                 session.add(box)
                 session.commit()
             uids = source.uids_after(folder, box.last_uid, state=state)
+            cap = settings.mailbox.max_per_poll
+            if cap and len(uids) > cap:
+                # A first connect to a full mailbox is taken in portions: the rest waits
+                # for the next cycle (its UIDs stay above last_uid), nothing is skipped.
+                summary.deferred = len(uids) - cap
+                uids = uids[:cap]
             if uids:
                 _run_batches(
                     settings=settings,

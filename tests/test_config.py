@@ -317,3 +317,13 @@ def test_cli_error_never_shows_the_password(tmp_path):
     result = run_cli("--config", str(config), "accounts", "show", "a@b.org", cwd=tmp_path)
     assert_one_line_error(result, "mailbox.security")
     assert "hunter2-Secret" not in result.stderr + result.stdout
+
+
+def test_the_example_config_is_valid() -> None:
+    from pathlib import Path
+
+    from mailbot.config import load_settings
+
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    settings = load_settings(example, env={})
+    assert settings.mailbox.kind == "imap" and settings.plans["agency"].agency

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from mailbot.accounts import AccountBook
@@ -40,6 +41,7 @@ class TriageContext:
     trusted_authserv_ids: tuple[str, ...] = ()
     max_bytes: int = DEFAULT_MAX_BYTES
     templates_path: str = ""
+    answer_since: date | None = None  # older mail is decided but not drafted
 
     @classmethod
     def from_settings(cls, settings: Settings, *, accounts: AccountBook, today: date) -> TriageContext:
@@ -54,6 +56,7 @@ class TriageContext:
             trusted_authserv_ids=settings.sender_auth.trusted_authserv_ids,
             max_bytes=settings.triage.max_message_bytes,
             templates_path=settings.triage.templates_path,
+            answer_since=date.fromisoformat(settings.triage.answer_since) if settings.triage.answer_since else None,
         )
 
 
@@ -179,6 +182,11 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         plans=ctx.plans,
         today=ctx.today,
     )
+    if ctx.answer_since is not None and _sent_before(mail.date, ctx.answer_since):
+        why = f"dated before triage.answer_since ({ctx.answer_since.isoformat()}): recorded, not answered"
+        return TriageResult(
+            **common, intent=intent, status="needs_human", reason=why, requests=decisions, addresses=found
+        )
     draft = render_draft(
         decisions=decisions,
         intent=intent,
@@ -195,6 +203,17 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
     return TriageResult(
         **common, intent=intent, status="triaged", reason=reason, requests=decisions, draft=draft, addresses=found
     )
+
+
+def _sent_before(header: str | None, day: date) -> bool:
+    """Whether the Date header is before ``day``; an unreadable date is not (fail open: a human sees it)."""
+    if not header:
+        return False
+    try:
+        sent = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return False
+    return sent.date() < day
 
 
 def triage_message(raw: bytes, ctx: TriageContext) -> TriageResult:
