@@ -31,9 +31,7 @@ def _fill(server, user, mails, **kwargs) -> None:
         server.append(raw, user=user, **kwargs)
 
 
-def test_first_poll_records_every_message_and_the_second_fetches_nothing(
-    dovecot, imap_user, storage_url
-) -> None:
+def test_first_poll_records_every_message_and_the_second_fetches_nothing(dovecot, imap_user, storage_url) -> None:
     _fill(dovecot, imap_user, [raw for _name, raw in example_mails()])
     settings = imap_settings(dovecot, imap_user, storage_url)
     engine = engine_with_accounts(settings)
@@ -49,9 +47,7 @@ def test_first_poll_records_every_message_and_the_second_fetches_nothing(
     assert all(r.raw and r.marked and r.result["intent"] == r.intent for r in records)
     by_id = {r.message_id: r for r in records}
     link = by_id["<demo-01-link-de@wagner-design.example>"]
-    assert (link.intent, link.outcome, link.status, link.language) == (
-        "link", "ready_to_link", "triaged", "de"
-    )
+    assert (link.intent, link.outcome, link.status, link.language) == ("link", "ready_to_link", "triaged", "de")
     assert link.subject == "Teammitglied verknüpfen"  # raw UTF-8 header bytes, read as UTF-8
     auto = by_id["<demo-07-out-of-office-en@brightleaf.example>"]
     assert (auto.intent, auto.status) == ("auto", "ignored")
@@ -134,8 +130,11 @@ def test_flag_is_set_only_after_the_batch_is_committed(dovecot, imap_user, stora
 def test_move_mode_moves_after_commit_into_a_created_folder(dovecot, imap_user, tmp_path) -> None:
     _fill(dovecot, imap_user, [simple_mail(n) for n in range(3)])
     settings = imap_settings(
-        dovecot, imap_user, f"sqlite:///{tmp_path / 'db.sqlite'}",
-        processed_folder="Triaged", batch_size=2,
+        dovecot,
+        imap_user,
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        processed_folder="Triaged",
+        batch_size=2,
     )
     engine = engine_with_accounts(settings)
     source = CommitObserver(settings.mailbox, engine=engine)
@@ -175,9 +174,7 @@ def test_uidvalidity_change_rereads_without_duplicates(dovecot, imap_user, stora
 def test_folder_deleted_and_recreated_gives_no_duplicates(dovecot, imap_user, tmp_path) -> None:
     mails = [simple_mail(n) for n in range(3)]
     _fill(dovecot, imap_user, mails, folder="Support")
-    settings = imap_settings(
-        dovecot, imap_user, f"sqlite:///{tmp_path / 'db.sqlite'}", folder="Support"
-    )
+    settings = imap_settings(dovecot, imap_user, f"sqlite:///{tmp_path / 'db.sqlite'}", folder="Support")
     engine = engine_with_accounts(settings)
     poll_once(settings=settings, engine=engine)
     with dovecot.client(imap_user) as client:
@@ -221,9 +218,7 @@ def test_bad_mail_needs_a_human_and_never_blocks_the_rest(dovecot, imap_user, st
     assert all(r.marked for r in records)
 
 
-def test_a_triage_crash_is_recorded_with_the_error_and_the_poll_goes_on(
-    dovecot, imap_user, storage_url
-) -> None:
+def test_a_triage_crash_is_recorded_with_the_error_and_the_poll_goes_on(dovecot, imap_user, storage_url) -> None:
     def crashes_on_the_second(raw: bytes, ctx):
         if b"(Nachricht 2)" in raw:
             raise RuntimeError("boom in classify")
@@ -243,9 +238,7 @@ def test_a_triage_crash_is_recorded_with_the_error_and_the_poll_goes_on(
     assert all(FLAG in f for f in server_flags(dovecot, imap_user).values())
 
 
-def test_huge_mail_is_kept_in_part_and_left_whole_on_the_server(
-    dovecot, imap_user, tmp_path
-) -> None:
+def test_huge_mail_is_kept_in_part_and_left_whole_on_the_server(dovecot, imap_user, tmp_path) -> None:
     _fill(dovecot, imap_user, [simple_mail(1) + b"z" * 50_000, simple_mail(2)])
     settings = make_settings(
         f"sqlite:///{tmp_path / 'db.sqlite'}",
@@ -319,9 +312,7 @@ def test_same_mail_in_two_mailboxes_is_stored_once(dovecot, storage_url) -> None
         assert all(FLAG in f for f in server_flags(dovecot, user).values())
 
 
-def test_a_backlog_is_triaged_in_worker_processes_with_the_same_result(
-    dovecot, imap_user, storage_url
-) -> None:
+def test_a_backlog_is_triaged_in_worker_processes_with_the_same_result(dovecot, imap_user, storage_url) -> None:
     from mailbot.triage_workers import PARALLEL_MIN_MAILS
 
     total = PARALLEL_MIN_MAILS + 50
@@ -343,6 +334,47 @@ def test_a_backlog_is_triaged_in_worker_processes_with_the_same_result(
         for record in records[:20]:
             expected = triage_message(record.raw, context)
             assert (record.intent, record.outcome, record.status) == (
-                expected.intent, expected.outcome, expected.status
+                expected.intent,
+                expected.outcome,
+                expected.status,
             )
     assert all(FLAG in f for f in server_flags(dovecot, imap_user).values())
+
+
+class ExpungingNeighbour(ImapSource):
+    """A real IMAP source; right after the poller listed the new UIDs, another client
+    deletes and expunges two of them.
+
+    That renumbers every message sequence number behind them: helpdesks that fetch by
+    sequence number then skip or mix up mail (osTicket #6979). We speak UIDs only.
+    """
+
+    def __init__(self, *args, server, user, doomed, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.server, self.user, self.doomed = server, user, doomed
+
+    def uids_after(self, folder, last_uid, *, state):
+        uids = super().uids_after(folder, last_uid, state=state)
+        with self.server.client(self.user) as other:
+            other.select_folder(folder)
+            other.delete_messages(self.doomed)
+            other.expunge()
+        return uids
+
+
+def test_another_client_expunging_mid_poll_loses_and_mixes_up_nothing(dovecot, imap_user, storage_url) -> None:
+    _fill(dovecot, imap_user, [simple_mail(n) for n in range(8)])
+    settings = imap_settings(dovecot, imap_user, storage_url, batch_size=3)
+    engine = engine_with_accounts(settings)
+    source = ExpungingNeighbour(settings.mailbox, server=dovecot, user=imap_user, doomed=[2, 5])
+
+    summary = poll_once(settings=settings, engine=engine, source=source)
+
+    records = stored(engine)
+    assert summary.errors == 0
+    assert sorted(r.uid for r in records) == [1, 3, 4, 6, 7, 8]
+    # Each record holds the very mail its UID named: no shifted sequence numbers.
+    for record in records:
+        assert record.raw.replace(b"\r\n", b"\n") == simple_mail(record.uid - 1).replace(b"\r\n", b"\n")
+    assert not duplicates([r.dedup_key for r in records])
+    assert poll_once(settings=settings, engine=engine).fetched == 0
