@@ -66,33 +66,28 @@ def print_json_line(obj: dict[str, Any]) -> None:
 @app.command("send")
 def send_command(ctx: typer.Context) -> None:
     """Deliver approved replies that are queued; prints how many."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from mailbot.db import make_engine
     from mailbot.delivery import deliver_queued
 
-    try:
-        settings = settings_of(ctx)
-        engine = make_engine(settings.database.url)
-        summary = deliver_queued(engine=engine, settings=settings)
-    except MailbotError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
-        raise typer.Exit(2) from None
-    except SQLAlchemyError as exc:
-        # The driver's first line says what is wrong; the full text would repeat
-        # SQL and parameters (raw mail bytes) at the operator.
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        err_console.print(f"[bold red]error:[/] database: {escape(reason)}", highlight=False, markup=True)
-        raise typer.Exit(2) from None
+    settings = settings_of(ctx)
+    summary = deliver_queued(engine=make_engine(settings.database.url), settings=settings)
     # Delivery problems are per reply and already recorded: not an exit status.
     console.print(summary.line(), highlight=False, markup=False)
 
 
 def main() -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         app()
     except MailbotError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
+        sys.exit(2)
+    except SQLAlchemyError as exc:
+        # The driver's first line says what is wrong (server down, no such table); the
+        # full text would repeat SQL and parameters (raw mail bytes) at the operator.
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        err_console.print(f"[bold red]error:[/] database: {escape(reason)}", highlight=False, markup=True)
         sys.exit(2)
 
 

@@ -327,3 +327,14 @@ def test_the_example_config_is_valid() -> None:
     example = Path(__file__).resolve().parent.parent / "config.example.toml"
     settings = load_settings(example, env={})
     assert settings.mailbox.kind == "imap" and settings.plans["agency"].agency
+
+
+def test_an_unreachable_database_is_one_line_for_every_command(tmp_path) -> None:
+    from mailbot_cli import run_mailbot
+
+    env = {"MAILBOT_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none"}
+    for args in (("drafts", "list"), ("accounts", "show", "a@b.example"), ("status",)):
+        result = run_mailbot(*args, cwd=tmp_path, env=env)
+        assert result.returncode == 2, args
+        assert result.stderr.startswith("error: database:") and "Traceback" not in result.stderr, args
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
