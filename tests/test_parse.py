@@ -151,3 +151,20 @@ def test_list_lines_are_requests_and_the_signature_is_not(tmp_path) -> None:
         ("anna@firma.example", "lena@firma.example"),
     ]
     assert "zentrale@firma.example" not in result.own_text
+
+
+def test_reply_goes_to_reply_to_unless_it_points_back_at_us() -> None:
+    from datetime import date
+
+    from mailbot.accounts import MemoryAccountBook
+    from mailbot.config import settings_from_mapping
+    from mailbot.triage.pipeline import TriageContext, triage_message
+
+    settings = settings_from_mapping({"support": {"address": "support@vendor.example"}}, env={})
+    ctx = TriageContext.from_settings(settings, accounts=MemoryAccountBook([]), today=date(2026, 1, 1))
+    base = b"From: Boss <boss@firma.example>\nSubject: Team\nMessage-ID: <rt@firma.example>\n"
+    body = b"\nPlease link my VA va@firma.example to my account.\n"
+    office = triage_message(base + b"Reply-To: office@firma.example\n" + body, ctx)
+    looped = triage_message(base + b"Reply-To: Support <SUPPORT@vendor.example>\n" + body, ctx)
+    assert office.draft.to == "office@firma.example"
+    assert looped.draft.to == "boss@firma.example"

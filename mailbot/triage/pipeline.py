@@ -192,7 +192,8 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         intent=intent,
         language=language,
         customer_name=mail.sender_name,
-        to=mail.reply_to or mail.sender,
+        # Reply-To wins, unless it points back at us (a loop, or a forged header).
+        to=mail.reply_to if mail.reply_to and mail.reply_to not in ctx.own_addresses else mail.sender,
         subject=mail.subject,
         message_id=mail.message_id,
         references=mail.references,
