@@ -55,6 +55,7 @@ class MailboxSettings:
     folder: str = "INBOX"
     processed_folder: str = ""
     processed_flag: str = "$MailbotTriaged"
+    sent_folder: str = ""  # IMAP: keep a copy of every sent reply here (e.g. "Sent"); empty: none
     path: str = "var/maildir"
     batch_size: int = 200
     max_per_poll: int = 0  # at most this many new mails per cycle (0: no cap); the rest come next cycle

@@ -19,6 +19,7 @@ Two instances never take the same row: on PostgreSQL the candidate is selected
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,10 +30,12 @@ from sqlmodel import Session, select
 
 from mailbot.config import Settings
 from mailbot.db import new_session
-from mailbot.errors import DraftStateError, PermanentDeliveryError, TemporaryDeliveryError
+from mailbot.errors import DraftStateError, MailboxUnavailable, PermanentDeliveryError, TemporaryDeliveryError
 from mailbot.mail.reply import build_reply, envelope_recipients, parse_reply, reply_bytes
 from mailbot.mail.smtp import SmtpUnavailable, send_smtp, write_file_outbox
 from mailbot.models import AuditEvent, Draft, OutboxMessage
+
+log = logging.getLogger(__name__)
 
 
 def as_utc(moment: datetime | None = None) -> datetime:
@@ -62,10 +65,7 @@ class DeliverySummary:
 
     def line(self) -> str:
         """The one line ``mailbot send`` prints."""
-        line = (
-            f"sent {self.sent}, retrying {self.retry}, failed {self.failed}, "
-            f"needs agent {self.flagged}"
-        )
+        line = f"sent {self.sent}, retrying {self.retry}, failed {self.failed}, needs agent {self.flagged}"
         if self.throttled:
             line += f", throttled {self.throttled}"
         if self.stopped:
@@ -78,9 +78,7 @@ def recipient_key(message_to: list[str]) -> str:
     return ", ".join(address.lower() for address in message_to)
 
 
-def queue_reply(
-    *, session: Session, draft: Draft, settings: Settings, now: datetime | None = None
-) -> OutboxMessage:
+def queue_reply(*, session: Session, draft: Draft, settings: Settings, now: datetime | None = None) -> OutboxMessage:
     """Build the reply for an approved ``draft`` and add it to the outbox; no commit.
 
     The bytes and our Message-ID are made once, here: every retry sends the very
@@ -90,9 +88,7 @@ def queue_reply(
     """
     if draft.id is None:
         raise ValueError("the draft must be stored before its reply is queued")
-    existing = session.exec(
-        select(OutboxMessage).where(OutboxMessage.draft_id == draft.id)
-    ).first()
+    existing = session.exec(select(OutboxMessage).where(OutboxMessage.draft_id == draft.id)).first()
     if existing is not None:
         raise DraftStateError(f"draft {draft.id}: a reply is already queued ({existing.status})")
     moment = as_utc(now)
@@ -119,9 +115,7 @@ def queue_reply(
     return row
 
 
-def deliver_queued(
-    *, engine: Engine, settings: Settings, now: datetime | None = None
-) -> DeliverySummary:
+def deliver_queued(*, engine: Engine, settings: Settings, now: datetime | None = None) -> DeliverySummary:
     """Send every queued reply that is due; flag interrupted ones. One run, then return.
 
     ``now`` fixes the clock for tests (naive means UTC); otherwise the real clock
@@ -135,6 +129,7 @@ def deliver_queued(
         return as_utc(now)
 
     summary = DeliverySummary()
+    sent: list[OutboxMessage] = []
     summary.flagged_ids = _flag_interrupted(engine=engine, now=clock())
     summary.flagged = len(summary.flagged_ids)
     while True:
@@ -149,9 +144,7 @@ def deliver_queued(
             summary.stopped = str(exc)
             break
         except TemporaryDeliveryError as exc:
-            failed = _record_temporary(
-                engine=engine, row=row, settings=settings, now=clock(), error=exc
-            )
+            failed = _record_temporary(engine=engine, row=row, settings=settings, now=clock(), error=exc)
             if failed:
                 summary.failed += 1
             else:
@@ -162,7 +155,27 @@ def deliver_queued(
         else:
             _record_sent(engine=engine, row=row, now=clock(), reply=reply)
             summary.sent += 1
+            sent.append(row)
+    if sent and settings.smtp is not None and settings.mailbox.kind == "imap" and settings.mailbox.sent_folder:
+        _copy_to_sent_folder(engine=engine, settings=settings, rows=sent, now=clock())
     return summary
+
+
+def _copy_to_sent_folder(*, engine: Engine, settings: Settings, rows: list[OutboxMessage], now: datetime) -> None:
+    """Put the sent replies in the mailbox's Sent folder, so colleagues in a mail client see
+    them. The replies are already out: a failure here is recorded, never retried as a send."""
+    from mailbot.mail.imap import ImapSource
+
+    try:
+        with ImapSource(settings.mailbox) as source:
+            for row in rows:
+                source.append(settings.mailbox.sent_folder, row.raw)
+    except MailboxUnavailable as exc:
+        log.warning("could not copy %d sent replies to %s: %s", len(rows), settings.mailbox.sent_folder, exc)
+        with new_session(engine) as session:
+            for row in rows:
+                session.add(_audit(row, "sent_copy_failed", now, error=str(exc)))
+            session.commit()
 
 
 def _code(exc: Exception) -> int | None:
@@ -185,9 +198,7 @@ def _flag_interrupted(*, engine: Engine, now: datetime) -> list[int]:
     flagged: list[int] = []
     with new_session(engine) as session:
         ids = session.exec(
-            select(OutboxMessage.id).where(
-                OutboxMessage.status == "sending", OutboxMessage.next_attempt_at <= now
-            )
+            select(OutboxMessage.id).where(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at <= now)
         ).all()
         for row_id in ids:
             result = session.exec(
@@ -213,9 +224,7 @@ def _flag_interrupted(*, engine: Engine, now: datetime) -> list[int]:
     return flagged
 
 
-def _claim_next(
-    *, engine: Engine, settings: Settings, now: datetime, summary: DeliverySummary
-) -> OutboxMessage | None:
+def _claim_next(*, engine: Engine, settings: Settings, now: datetime, summary: DeliverySummary) -> OutboxMessage | None:
     """Commit the next due row as ``sending`` (attempts + 1) and return it; None when none is due.
 
     A row over its address's throttle goes back to ``queued`` in the same
@@ -251,9 +260,7 @@ def _claim_next(
             if postgres:
                 # Serialise claims for one address so two instances cannot both
                 # pass the throttle with the last free slot.
-                session.exec(
-                    select(func.pg_advisory_xact_lock(func.hashtext("mailbot-throttle:" + row.to)))
-                )
+                session.exec(select(func.pg_advisory_xact_lock(func.hashtext("mailbot-throttle:" + row.to))))
             free_at = _throttle_free_at(session=session, row=row, settings=settings, now=now)
             if free_at is not None:
                 row.status = "queued"
@@ -273,9 +280,7 @@ def _claim_next(
             return row
 
 
-def _throttle_free_at(
-    *, session: Session, row: OutboxMessage, settings: Settings, now: datetime
-) -> datetime | None:
+def _throttle_free_at(*, session: Session, row: OutboxMessage, settings: Settings, now: datetime) -> datetime | None:
     """None when ``row`` may go now; else when the address's window has room again.
 
     Counts replies to the same address sent within the window plus those being
@@ -405,9 +410,7 @@ def _record_unavailable(
         session.commit()
 
 
-def _record_failed(
-    *, engine: Engine, row: OutboxMessage, now: datetime, error: str, code: int | None
-) -> None:
+def _record_failed(*, engine: Engine, row: OutboxMessage, now: datetime, error: str, code: int | None) -> None:
     with new_session(engine) as session:
         fresh = _load(session, row)
         fresh.status = "failed"
@@ -416,4 +419,3 @@ def _record_failed(
         _set_draft_status(session, fresh.draft_id, "failed")
         session.add(_audit(fresh, "delivery_failed", now, error=error, code=code))
         session.commit()
-

@@ -14,13 +14,13 @@ from poll_support import cli_config
 from servers.mails import EXAMPLE_ACCOUNTS, example_mails
 
 
-def _setup(tmp_path: Path, dovecot, imap_user: str, smtp_server) -> Path:
+def _setup(tmp_path: Path, dovecot, imap_user: str, smtp_server, **mailbox: object) -> Path:
     for _name, raw in example_mails():
         dovecot.append(raw, user=imap_user)
     config = cli_config(
         tmp_path / "mailbot.toml",
         f"sqlite:///{tmp_path / 'db.sqlite'}",
-        dovecot.mailbox_config(imap_user),
+        dovecot.mailbox_config(imap_user, **mailbox),
         smtp={"host": "127.0.0.1", "port": smtp_server.port, "security": "none"},
     )
     assert run_mailbot("--config", config, "accounts", "import", EXAMPLE_ACCOUNTS, cwd=tmp_path).returncode == 0
@@ -31,7 +31,7 @@ def _setup(tmp_path: Path, dovecot, imap_user: str, smtp_server) -> Path:
 def test_poll_review_approve_send_threads_the_reply_and_changes_the_account(
     dovecot, imap_user, smtp_server, tmp_path: Path
 ) -> None:
-    config = _setup(tmp_path, dovecot, imap_user, smtp_server)
+    config = _setup(tmp_path, dovecot, imap_user, smtp_server, sent_folder="Sent")
     rows = json_lines(run_mailbot("--config", config, "drafts", "list", "--json", cwd=tmp_path).stdout)
     link = next(r for r in rows if r["requests"] and r["requests"][0]["outcome"] == "ready_to_link")
     team_member = link["requests"][0]["team_member"]
@@ -78,6 +78,13 @@ def test_poll_review_approve_send_threads_the_reply_and_changes_the_account(
     assert {(e["action"], e["agent"]) for e in events if e["draft_id"] == link["id"]} >= {("approved", "alice")}
     assert any(e["action"] == "sent" and e["draft_id"] == link["id"] for e in events)
 
+    # The support mailbox keeps a read copy of the reply in Sent, for colleagues in a mail client.
+    with dovecot.client(imap_user) as client:
+        client.select_folder("Sent", readonly=True)
+        copies = client.fetch(client.search(["ALL"]), ["FLAGS", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+    assert [b"\\Seen" in c[b"FLAGS"] for c in copies.values()] == [True]
+    assert reply["Message-ID"].encode() in next(iter(copies.values()))[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"]
+
     # The customer's mailbox: their mail and our reply, threaded together by the server.
     customer = dovecot.new_user()
     original = next(raw for _n, raw in example_mails() if link["message_id"].encode() in raw)
@@ -120,3 +127,26 @@ def _flatten(thread) -> list[int]:
     for item in thread:
         out.extend(_flatten(item) if isinstance(item, tuple | list) else [item])
     return out
+
+
+def test_a_failed_copy_to_sent_is_recorded_and_the_reply_still_counts_as_sent(
+    dovecot, imap_user, smtp_server, tmp_path: Path
+) -> None:
+    from mailbot.config import load_settings
+    from mailbot.db import make_engine
+    from mailbot.delivery import deliver_queued
+    from mailbot.review import approve
+
+    config = _setup(tmp_path, dovecot, imap_user, smtp_server, sent_folder="Sent")
+    (first, *_rest) = json_lines(run_mailbot("--config", config, "drafts", "list", "--json", cwd=tmp_path).stdout)
+    settings = load_settings(config, env={})
+    engine = make_engine(settings.database.url)
+    approve(engine=engine, settings=settings, draft_id=first["id"], agent="alice")
+    dovecot.stop()
+    try:
+        assert deliver_queued(engine=engine, settings=settings).sent == 1
+    finally:
+        dovecot.start()
+    assert len(smtp_server.received) == 1
+    events = json_lines(run_mailbot("--config", config, "audit", "list", "--json", cwd=tmp_path).stdout)
+    assert {e["action"] for e in events if e["draft_id"] == first["id"]} >= {"sent", "sent_copy_failed"}

@@ -32,6 +32,7 @@ _BYTES_REPR = re.compile(r"""b(['"]).*\1""", re.S)
 _RESPONSE_CODE = re.compile(r"\[([A-Z-]+)[^\]]*\]\s*")
 
 T = TypeVar("T")
+SEEN = rb"\Seen"
 DELETED = rb"\Deleted"
 
 # What a broken connection looks like from imapclient: socket and TLS errors,
@@ -260,6 +261,11 @@ class ImapSource(MailSource):
             self._call(f"UID MOVE to {target}", lambda c: c.move(list(uids), target))
         else:
             self._copy_then_expunge(uids, target)
+
+    def append(self, folder: str, raw: bytes) -> None:
+        """Store a copy of a message we sent (read, so it does not count as new)."""
+        self._ensure_folder(folder)
+        self._call(f"APPEND to {folder}", lambda c: c.append(folder, raw, flags=(SEEN,)))
 
     def _ensure_folder(self, target: str) -> None:
         if self._call("LIST", lambda c: c.folder_exists(target)):
