@@ -76,8 +76,7 @@ def write_config(directory: Path, *, url: str, extra: str = "") -> Path:
     """A config file with a database URL and the SPEC's plans."""
     path = directory / "mailbot.toml"
     path.write_text(
-        f'[database]\nurl = "{url}"\n\n[support]\naddress = "support@example.com"\n'
-        f"{PLANS_TOML}\n{extra}",
+        f'[database]\nurl = "{url}"\n\n[support]\naddress = "support@example.com"\n{PLANS_TOML}\n{extra}',
         encoding="utf-8",
     )
     return path
@@ -122,3 +121,29 @@ def customer_mail(
         f"Message-ID: <{msgid}@{domain}>\nDate: Mon, 15 Jun 2026 09:00:00 +0200\n"
         f"Content-Type: {content_type}; charset=utf-8\n\n{body}\n"
     ).encode()
+
+
+def poll_maildir(engine, settings, *raws: bytes, today: date) -> list:
+    """Put mails into the settings' Maildir, run one real poll; all drafts, oldest first."""
+    import mailbox
+
+    from sqlmodel import Session, select
+
+    from mailbot.models import Draft
+    from mailbot.poller import poll_once
+
+    box = mailbox.Maildir(settings.mailbox.path)
+    for raw in raws:
+        box.add(raw)
+    poll_once(settings=settings, engine=engine, today=today)
+    with Session(engine) as session:
+        return list(session.exec(select(Draft).order_by(Draft.id)))
+
+
+def account_row(engine, account_id: int) -> Account:
+    from sqlmodel import Session
+
+    with Session(engine) as session:
+        row = session.get(Account, account_id)
+        assert row is not None
+        return row

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from factories import account_row, poll_maildir
 from factories import customer_mail as mail
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -20,7 +21,6 @@ from mailbot.config import Settings, settings_from_mapping
 from mailbot.delivery import deliver_queued
 from mailbot.errors import DraftStateError, ReviewError, StaleDecision
 from mailbot.models import Account, AuditEvent, Draft, OutboxMessage
-from mailbot.poller import poll_once
 from mailbot.review import approve, reject
 
 TODAY = date(2026, 6, 15)
@@ -56,20 +56,8 @@ def setup(db_engine: Engine, tmp_path: Path) -> tuple[Engine, Settings, Path]:
 
 
 def deliver_and_poll(setup, *raws: bytes) -> list[Draft]:
-    engine, settings, maildir = setup
-    box = mailbox.Maildir(maildir)
-    for raw in raws:
-        box.add(raw)
-    poll_once(settings=settings, engine=engine, today=TODAY)
-    with Session(engine) as session:
-        return list(session.exec(select(Draft).order_by(Draft.id)))
-
-
-def account_row(engine: Engine, account_id: int) -> Account:
-    with Session(engine) as session:
-        row = session.get(Account, account_id)
-        assert row is not None
-        return row
+    engine, settings, _maildir = setup
+    return poll_maildir(engine, settings, *raws, today=TODAY)
 
 
 def outbox_rows(engine: Engine) -> list[OutboxMessage]:

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from factories import account_row, poll_maildir
 from factories import customer_mail as mail
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -35,7 +36,6 @@ from mailbot.config import Settings, settings_from_mapping
 from mailbot.db import make_engine
 from mailbot.draft_views import mail_view
 from mailbot.models import Account, Agent, AuditEvent, Draft, InboundMessage, OutboxMessage
-from mailbot.poller import poll_once
 from mailbot.web.agents import add_agent, remove_agent
 from mailbot.web.app import create_app
 from mailbot.web.security import CONTENT_SECURITY_POLICY, secret_file
@@ -74,13 +74,7 @@ def console_settings(db_url: str, tmp_path: Path, **sections: dict[str, Any]) ->
 
 
 def deliver_and_poll(engine: Engine, settings: Settings, *raws: bytes) -> list[Draft]:
-    """Put mails into the Maildir, run one real poll; all drafts, oldest first."""
-    box = mailbox.Maildir(settings.mailbox.path)
-    for raw in raws:
-        box.add(raw)
-    poll_once(settings=settings, engine=engine, today=TODAY)
-    with Session(engine) as session:
-        return list(session.exec(select(Draft).order_by(Draft.id)))
+    return poll_maildir(engine, settings, *raws, today=TODAY)
 
 
 def stored_draft(engine: Engine, draft_id: int) -> Draft:
@@ -90,11 +84,6 @@ def stored_draft(engine: Engine, draft_id: int) -> Draft:
         return draft
 
 
-def account_row(engine: Engine, account_id: int) -> Account:
-    with Session(engine) as session:
-        row = session.get(Account, account_id)
-        assert row is not None
-        return row
 
 
 # -- HTTP-level fixtures and helpers ---------------------------------------------------------
