@@ -75,11 +75,16 @@ def main() -> None:
         folder = Path(tmp) / "mails"
         folder.mkdir()
         build(folder, sources, args.mails)
-        env = {**os.environ, "PYTHONPATH": str(REPO), "MAILBOT_CONFIG": str(base / "config.toml"),
-               "MAILBOT_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "MAILBOT_CONFIG": str(base / "config.toml"),
+            "MAILBOT_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+        }
         mailbot = [sys.executable, "-m", "mailbot"]
-        subprocess.run([*mailbot, "accounts", "import", str(base / "accounts.csv")], check=True, env=env,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*mailbot, "accounts", "import", str(base / "accounts.csv")], check=True, env=env, stdout=subprocess.DEVNULL
+        )
         floor_times, triage_times = [], []
         for _ in range(args.rounds):  # interleaved, so drift on a noisy machine hits both
             floor_times.append(timed([sys.executable, "-c", FLOOR, str(folder)], env))

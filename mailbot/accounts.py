@@ -106,9 +106,7 @@ class DbAccountBook:
 
     def linked_members(self, primary_id: int) -> list[AccountRecord]:
         if primary_id not in self._members:
-            self._members[primary_id] = self._rows(
-                "primary_account_id = :id ORDER BY account_id", id=primary_id
-            )
+            self._members[primary_id] = self._rows("primary_account_id = :id ORDER BY account_id", id=primary_id)
         return self._members[primary_id]
 
 

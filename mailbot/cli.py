@@ -19,9 +19,7 @@ from mailbot.config import Settings, load_settings
 from mailbot.errors import MailbotError
 
 # Pretty tracebacks show local variables, which may hold secrets: keep them off.
-app = typer.Typer(
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help=__doc__
-)
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help=__doc__)
 accounts_app = typer.Typer(no_args_is_help=True, help="Account records.")
 drafts_app = typer.Typer(no_args_is_help=True, help="Drafts for agents to review.")
 app.add_typer(accounts_app, name="accounts")
@@ -48,9 +46,7 @@ class State:
 @app.callback()
 def _root(
     ctx: typer.Context,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="Config file (or MAILBOT_CONFIG).")
-    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Config file (or MAILBOT_CONFIG).")] = None,
 ) -> None:
     ctx.obj = State(config)
 
@@ -104,8 +100,9 @@ def accounts_import(
 
     settings = settings_of(ctx)
     summary = import_accounts(engine=make_engine(settings.database.url), path=file)
-    console.print(f"imported {summary.inserted + summary.updated} accounts "
-                  f"({summary.inserted} new, {summary.updated} updated)")
+    console.print(
+        f"imported {summary.inserted + summary.updated} accounts ({summary.inserted} new, {summary.updated} updated)"
+    )
 
 
 @accounts_app.command("show")
@@ -180,8 +177,9 @@ def _print_triage_table(rows: list[dict[str, Any]]) -> None:
         requests = "\n".join(
             f"{r['primary'] or '?'} ← {r['team_member'] or '?'}: {r['outcome']}" for r in row["requests"]
         ) or (row.get("error") or row.get("reason") or "")
-        table.add_row(row["file"], row["intent"], row["language"] or "", row["sender"] or "",
-                      row["sender_verified"], requests)
+        table.add_row(
+            row["file"], row["intent"], row["language"] or "", row["sender"] or "", row["sender_verified"], requests
+        )
     console.print(table)
 
 
@@ -223,15 +221,21 @@ def drafts_approve(
             err_console.print(f"error: cannot read {body_file}: {exc}")
             raise typer.Exit(2) from None
     try:
-        result = approve(engine=make_engine(settings.database.url), settings=settings,
-                         draft_id=draft_id, agent=agent_name(agent), body=body)
+        result = approve(
+            engine=make_engine(settings.database.url),
+            settings=settings,
+            draft_id=draft_id,
+            agent=agent_name(agent),
+            body=body,
+        )
     except StaleDecision as exc:
         err_console.print(f"[bold yellow]not approved:[/] {exc}", highlight=False)
         raise typer.Exit(3) from None
     done = "; ".join(result.actions) if result.actions else "no account change"
     edited = " (edited text)" if result.edited else ""
-    console.print(f"approved draft {draft_id}{edited}: {done}; reply queued as {result.outbox_message_id}",
-                  highlight=False)
+    console.print(
+        f"approved draft {draft_id}{edited}: {done}; reply queued as {result.outbox_message_id}", highlight=False
+    )
 
 
 @drafts_app.command("reject")
@@ -274,8 +278,13 @@ def audit_list(
     for column in ("at", "agent", "action", "draft", "detail"):
         table.add_column(column)
     for e in events:
-        table.add_row(e["at"], e["agent"] or "", e["action"], str(e["draft_id"] or ""),
-                      json.dumps(e["detail"], ensure_ascii=False)[:120])
+        table.add_row(
+            e["at"],
+            e["agent"] or "",
+            e["action"],
+            str(e["draft_id"] or ""),
+            json.dumps(e["detail"], ensure_ascii=False)[:120],
+        )
     console.print(table)
 
 
@@ -350,12 +359,16 @@ def drafts_list(
         table.add_column(column, overflow="fold")  # wrap, never cut an address
     for row in rows:
         requests = "\n".join(
-            f"{r.get('primary') or '?'} ← {r.get('team_member') or '?'}: {r.get('outcome')}"
-            for r in row["requests"]
+            f"{r.get('primary') or '?'} ← {r.get('team_member') or '?'}: {r.get('outcome')}" for r in row["requests"]
         )
         table.add_row(
-            str(row["id"]), row["intent"], row["language"], escape(row["to"]),
-            escape(row["subject"]), escape(requests), row["status"],
+            str(row["id"]),
+            row["intent"],
+            row["language"],
+            escape(row["to"]),
+            escape(row["subject"]),
+            escape(requests),
+            row["status"],
         )
     console.print(table)
 
@@ -403,21 +416,35 @@ def _print_review(detail: dict[str, Any]) -> None:
     if mail:
         if mail["uncertain"]:
             console.print(Text("The quote markers left no own text: the whole mail is shown.", style="yellow"))
-        console.print(Panel(Text(mail["own_text"] or "(no text)"), title=f"customer's text — {mail['subject']}",
-                            title_align="left"))
+        console.print(
+            Panel(
+                Text(mail["own_text"] or "(no text)"), title=f"customer's text — {mail['subject']}", title_align="left"
+            )
+        )
         if mail["quoted_text"]:
             quoted = "\n".join("> " + q for q in mail["quoted_text"].splitlines())
-            console.print(Panel(Text(quoted, style="dim"), title="quoted history and signature (not read)",
-                                title_align="left", style="dim"))
+            console.print(
+                Panel(
+                    Text(quoted, style="dim"),
+                    title="quoted history and signature (not read)",
+                    title_align="left",
+                    style="dim",
+                )
+            )
     for number, request in enumerate(detail["requests"], start=1):
-        console.print(Text(f"request {number}: ", style="bold")
-                      + Text(f"primary {request.get('primary') or '(missing)'}, "
-                             f"team member {request.get('team_member') or '(missing)'}"))
+        console.print(
+            Text(f"request {number}: ", style="bold")
+            + Text(
+                f"primary {request.get('primary') or '(missing)'}, "
+                f"team member {request.get('team_member') or '(missing)'}"
+            )
+        )
         line("outcome", f"{request.get('outcome')} ({request.get('rule', '')}): {request.get('reason', '')}")
         action = (request.get("action") or {}).get("text")
         line("action", action or "none — nothing changes on approval", "bold" if action else "dim")
-    console.print(Panel(Text(detail["body"]), title=f"reply to {detail['to']} — {detail['subject']}",
-                        title_align="left"))
+    console.print(
+        Panel(Text(detail["body"]), title=f"reply to {detail['to']} — {detail['subject']}", title_align="left")
+    )
     if detail.get("original_body"):
         console.print(Text("(edited by the agent; the drafted text is kept)", style="dim"))
 
@@ -499,11 +526,20 @@ def serve(
     engine = make_engine(settings.database.url)
     with new_session(engine) as session:
         if not list_agents(session=session):
-            err_console.print("warning: no agent can log in yet: add one with `mailbot agents add NAME`",
-                              highlight=False, markup=False)
+            err_console.print(
+                "warning: no agent can log in yet: add one with `mailbot agents add NAME`",
+                highlight=False,
+                markup=False,
+            )
     application = create_app(settings=settings, engine=engine)
-    uvicorn.run(application, host=host or settings.web.host, port=port or settings.web.port,
-                proxy_headers=True, server_header=False, log_level="info")
+    uvicorn.run(
+        application,
+        host=host or settings.web.host,
+        port=port or settings.web.port,
+        proxy_headers=True,
+        server_header=False,
+        log_level="info",
+    )
 
 
 # --- health: is intake alive? ---------------------------------------------------------
@@ -531,11 +567,15 @@ def status_command(
         print_json_line(health.as_dict())
     else:
         for folder in health.folders:
-            console.print(f"{folder['mailbox']} {folder['folder']}: last successful poll "
-                          f"{folder['last_success_at'] or 'never'}, last UID {folder['last_uid']}",
-                          highlight=False, markup=False)
-        console.print(f"drafts: {health.drafts or 'none'}; outbox: {health.outbox or 'empty'}",
-                      highlight=False, markup=False)
+            console.print(
+                f"{folder['mailbox']} {folder['folder']}: last successful poll "
+                f"{folder['last_success_at'] or 'never'}, last UID {folder['last_uid']}",
+                highlight=False,
+                markup=False,
+            )
+        console.print(
+            f"drafts: {health.drafts or 'none'}; outbox: {health.outbox or 'empty'}", highlight=False, markup=False
+        )
         for problem in health.problems:
             err_console.print(f"problem: {problem}", highlight=False, markup=False)
     if not health.ok:

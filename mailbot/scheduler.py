@@ -156,9 +156,7 @@ def run_service(
     _configure_logging()
     trigger = make_trigger(settings)
     stop = stop_event or threading.Event()
-    service = PollService(
-        settings, engine=engine or make_engine(settings.database.url), stop_event=stop
-    )
+    service = PollService(settings, engine=engine or make_engine(settings.database.url), stop_event=stop)
     if install_signal_handlers:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda number, _frame: stop.set())

@@ -22,9 +22,7 @@ from servers.smtp import (
 # -- mailbox ingestion: Dovecot and the databases ------------------------------------
 
 #: libpq connection string of a PostgreSQL server where tests may create databases.
-PG_ADMIN_DSN = os.environ.get(
-    "MAILBOT_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test"
-)
+PG_ADMIN_DSN = os.environ.get("MAILBOT_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,12 @@ def run_mailbot(
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "mailbot", *map(str, args)],
-        cwd=cwd, env=full_env, input=input_text, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        env=full_env,
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

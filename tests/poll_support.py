@@ -27,9 +27,7 @@ def make_settings(db_url: str, mailbox: dict[str, Any], **sections: dict[str, An
     return settings_from_mapping(data, env={})
 
 
-def imap_settings(
-    server: DovecotServer, user: str, db_url: str, **mailbox: Any
-) -> Settings:
+def imap_settings(server: DovecotServer, user: str, db_url: str, **mailbox: Any) -> Settings:
     return make_settings(db_url, server.mailbox_config(user, **mailbox))
 
 
@@ -60,8 +58,7 @@ def server_flags(server: DovecotServer, user: str, folder: str = "INBOX") -> dic
         uids = client.search(["ALL"])
         answer = client.fetch(uids, ["FLAGS"]) if uids else {}
         return {
-            uid: {f.decode() if isinstance(f, bytes) else f for f in item[b"FLAGS"]}
-            for uid, item in answer.items()
+            uid: {f.decode() if isinstance(f, bytes) else f for f in item[b"FLAGS"]} for uid, item in answer.items()
         }
 
 

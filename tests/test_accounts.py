@@ -59,12 +59,30 @@ def test_import_inserts_every_row_with_lower_case_emails(engine, tmp_path):
     summary = import_accounts(engine=engine, path=csv_file(tmp_path, SEED))
     assert (summary.inserted, summary.updated) == (3, 0)
     assert snapshot(engine) == [
-        {"account_id": 77, "email": "boss@y.org", "plan": "pro", "status": "active",
-         "paid_until": "2027-01-31", "primary_account_id": None},
-        {"account_id": 500, "email": "solo@z.com", "plan": "basic", "status": "trial",
-         "paid_until": None, "primary_account_id": None},
-        {"account_id": 1042, "email": "va@x.net", "plan": "pro", "status": "expired",
-         "paid_until": "2026-01-31", "primary_account_id": 77},
+        {
+            "account_id": 77,
+            "email": "boss@y.org",
+            "plan": "pro",
+            "status": "active",
+            "paid_until": "2027-01-31",
+            "primary_account_id": None,
+        },
+        {
+            "account_id": 500,
+            "email": "solo@z.com",
+            "plan": "basic",
+            "status": "trial",
+            "paid_until": None,
+            "primary_account_id": None,
+        },
+        {
+            "account_id": 1042,
+            "email": "va@x.net",
+            "plan": "pro",
+            "status": "expired",
+            "paid_until": "2026-01-31",
+            "primary_account_id": 77,
+        },
     ]
 
 
@@ -98,9 +116,7 @@ def test_reimport_of_the_same_file_changes_nothing(seeded, tmp_path):
 
 
 def test_reimport_can_clear_paid_until_and_unlink(seeded, tmp_path):
-    import_accounts(
-        engine=seeded, path=csv_file(tmp_path, f"{HEADER}\n1042,va@x.net,trial,cancelled,,\n")
-    )
+    import_accounts(engine=seeded, path=csv_file(tmp_path, f"{HEADER}\n1042,va@x.net,trial,cancelled,,\n"))
     va = next(r for r in snapshot(seeded) if r["account_id"] == 1042)
     assert (va["paid_until"], va["primary_account_id"], va["status"]) == (None, None, "cancelled")
 
@@ -185,15 +201,20 @@ def show_json(config: Path, email: str, cwd: Path) -> dict:
 
 def cli_round_trip(config: Path, tmp_path: Path) -> None:
     """Import, show, re-import (update), a bad import that changes nothing."""
-    result = run_cli("--config", str(config), "accounts", "import", str(csv_file(tmp_path, SEED)),
-                     cwd=tmp_path)
+    result = run_cli("--config", str(config), "accounts", "import", str(csv_file(tmp_path, SEED)), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "3 new, 0 updated" in result.stdout
 
     record = show_json(config, "BOSS@y.ORG", tmp_path)  # any case finds it
     assert list(record) == list(CSV_FIELDS)
-    assert record == {"account_id": 77, "email": "boss@y.org", "plan": "pro", "status": "active",
-                      "paid_until": "2027-01-31", "primary_account_id": None}
+    assert record == {
+        "account_id": 77,
+        "email": "boss@y.org",
+        "plan": "pro",
+        "status": "active",
+        "paid_until": "2027-01-31",
+        "primary_account_id": None,
+    }
     assert show_json(config, "va@x.net", tmp_path)["primary_account_id"] == 77
 
     update = csv_file(tmp_path, f"{HEADER}\n1042,VA@x.net,pro,active,2027-01-31,77\n", "u.csv")
@@ -202,8 +223,7 @@ def cli_round_trip(config: Path, tmp_path: Path) -> None:
     assert "0 new, 1 updated" in result.stdout
     assert show_json(config, "va@x.net", tmp_path)["status"] == "active"
 
-    bad = csv_file(tmp_path, GOOD_PREFIX.replace("active", "cancelled") + "12,b@q.de,pro,zombie,,\n",
-                   "bad.csv")
+    bad = csv_file(tmp_path, GOOD_PREFIX.replace("active", "cancelled") + "12,b@q.de,pro,zombie,,\n", "bad.csv")
     result = run_cli("--config", str(config), "accounts", "import", str(bad), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -226,8 +246,14 @@ def test_cli_show_without_json_lists_every_field(tmp_path):
     assert result.returncode == 0, result.stderr
     pairs = [line.partition(":") for line in result.stdout.splitlines()]
     fields = {key.strip(): value.strip() for key, _colon, value in pairs}
-    assert fields == {"account_id": "500", "email": "solo@z.com", "plan": "basic", "status": "trial",
-                      "paid_until": "", "primary_account_id": ""}
+    assert fields == {
+        "account_id": "500",
+        "email": "solo@z.com",
+        "plan": "basic",
+        "status": "trial",
+        "paid_until": "",
+        "primary_account_id": "",
+    }
 
 
 def test_cli_show_unknown_email_exits_non_zero(tmp_path):
@@ -282,8 +308,7 @@ def test_import_on_postgresql_is_all_or_nothing_and_handles_swaps(pg_database, t
         import_accounts(engine=engine, path=csv_file(tmp_path, SEED))
         before = snapshot(engine)
         with pytest.raises(ImportRowError, match=r"^line 4:"):
-            import_accounts(engine=engine, path=csv_file(tmp_path, GOOD_PREFIX + "x,y@z.de,pro,active,,\n",
-                                                         "bad.csv"))
+            import_accounts(engine=engine, path=csv_file(tmp_path, GOOD_PREFIX + "x,y@z.de,pro,active,,\n", "bad.csv"))
         assert snapshot(engine) == before
         swapped = f"{HEADER}\n77,va@x.net,pro,active,2027-01-31,\n1042,boss@y.org,pro,active,,77\n"
         import_accounts(engine=engine, path=csv_file(tmp_path, swapped, "swap.csv"))

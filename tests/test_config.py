@@ -74,7 +74,9 @@ agency = true
     assert settings.mailbox.security == "starttls"
     assert settings.smtp is not None and settings.smtp.effective_port() == 587
     assert settings.support_addresses() == {
-        "help@shop.example", "noreply@shop.example", "billing@shop.example",
+        "help@shop.example",
+        "noreply@shop.example",
+        "billing@shop.example",
     }
     assert dict(settings.plans) == {
         "pro": Plan("pro", team_seats=2, agency=False),
@@ -289,7 +291,10 @@ def test_cli_error_text_in_square_brackets_is_printed_verbatim(tmp_path):
 def test_cli_bad_environment_value_names_the_variable(tmp_path):
     config = write_config(tmp_path, url=f"sqlite:///{tmp_path / 'm.db'}")
     result = run_cli(
-        "accounts", "show", "a@b.org", cwd=tmp_path,
+        "accounts",
+        "show",
+        "a@b.org",
+        cwd=tmp_path,
         env={"MAILBOT_CONFIG": str(config), "MAILBOT_MAILBOX_SECURITY": "tls"},
     )
     assert_one_line_error(result, "MAILBOT_MAILBOX_SECURITY", "'tls'")

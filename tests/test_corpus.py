@@ -92,12 +92,30 @@ def test_own_corpus_drafts_exactly_the_person_requests(own_results: tuple[dict, 
 def test_own_corpus_covers_every_outcome_of_both_tables(own_results: tuple[dict, dict]) -> None:
     expected, _actual = own_results
     seen = {(row["intent"], r["outcome"]) for row in expected.values() for r in row["requests"]}
-    link = {"need_info", "sender_unverified", "primary_not_found", "confirm_from_primary",
-            "agency_plan", "plan_excludes_team_members", "primary_inactive",
-            "team_member_not_registered", "already_linked", "linked_elsewhere", "no_free_seat",
-            "ready_to_link"}
-    reactivate = {"need_info", "sender_unverified", "primary_not_found", "confirm_from_primary",
-                  "agency_plan", "not_linked", "primary_not_renewed", "already_active",
-                  "ready_to_reactivate"}
+    link = {
+        "need_info",
+        "sender_unverified",
+        "primary_not_found",
+        "confirm_from_primary",
+        "agency_plan",
+        "plan_excludes_team_members",
+        "primary_inactive",
+        "team_member_not_registered",
+        "already_linked",
+        "linked_elsewhere",
+        "no_free_seat",
+        "ready_to_link",
+    }
+    reactivate = {
+        "need_info",
+        "sender_unverified",
+        "primary_not_found",
+        "confirm_from_primary",
+        "agency_plan",
+        "not_linked",
+        "primary_not_renewed",
+        "already_active",
+        "ready_to_reactivate",
+    }
     assert {("link", o) for o in link} <= seen
     assert {("reactivate", o) for o in reactivate} <= seen

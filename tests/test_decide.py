@@ -183,9 +183,7 @@ def test_link_12_all_checks_pass_is_ready_to_link_with_the_primarys_plan_and_dat
 def test_ready_link_action_text_names_both_accounts_plan_and_date():
     d = link(BOSS, VA, book(boss(), member()))
     assert d.action is not None
-    assert d.action.text == (
-        "link va@x.net (#1042) to boss@y.org (#77), plan pro, paid until 2027-01-31"
-    )
+    assert d.action.text == ("link va@x.net (#1042) to boss@y.org (#77), plan pro, paid until 2027-01-31")
     assert d.action.as_dict()["text"] == d.action.text
     assert d.action.as_dict()["paid_until"] == "2027-01-31"
 
@@ -236,7 +234,9 @@ def test_link_already_linked_beats_no_free_seat():
 
 def test_link_linked_elsewhere_beats_no_free_seat():
     accounts = book(
-        boss(plan="solo"), account(88, "other@z.com"), member(2001, "a@x.net", primary=77),
+        boss(plan="solo"),
+        account(88, "other@z.com"),
+        member(2001, "a@x.net", primary=77),
         member(primary=88),
     )
     assert link(BOSS, VA, accounts).outcome == "linked_elsewhere"
@@ -353,10 +353,7 @@ def test_reactivate_9_expired_linked_team_member_is_ready_to_reactivate():
         plan="pro",
         paid_until=date(2027, 1, 31),
     )
-    assert d.action.text == (
-        "reactivate va@x.net (#1042) under boss@y.org (#77): status active, "
-        "paid until 2027-01-31"
-    )
+    assert d.action.text == ("reactivate va@x.net (#1042) under boss@y.org (#77): status active, paid until 2027-01-31")
 
 
 # --- reactivate: the first applicable rule wins ------------------------------------
@@ -388,9 +385,7 @@ def test_reactivate_not_linked_beats_primary_not_renewed():
 
 
 def test_reactivate_primary_not_renewed_beats_already_active():
-    accounts = book(
-        boss(paid_until=YESTERDAY), linked_member(status="active", paid_until=date(2030, 1, 1))
-    )
+    accounts = book(boss(paid_until=YESTERDAY), linked_member(status="active", paid_until=date(2030, 1, 1)))
     assert reactivate(BOSS, VA, accounts).outcome == "primary_not_renewed"
 
 
@@ -399,14 +394,22 @@ def test_reactivate_primary_not_renewed_beats_already_active():
 
 def decide_all(requests, accounts, *, intent="link", sender=BOSS):
     return decide_requests(
-        requests, intent=intent, sender=sender, sender_verified="pass",
-        accounts=accounts, plans=PLANS, today=TODAY,
+        requests,
+        intent=intent,
+        sender=sender,
+        sender_verified="pass",
+        accounts=accounts,
+        plans=PLANS,
+        today=TODAY,
     )
 
 
 def test_two_team_members_and_one_free_seat_first_written_gets_the_seat():
     accounts = book(
-        boss(), member(2001, "a@x.net", primary=77), member(), member(1043, VA2),
+        boss(),
+        member(2001, "a@x.net", primary=77),
+        member(),
+        member(1043, VA2),
     )
     first = decide_all([Request(BOSS, VA), Request(BOSS, VA2)], accounts)
     assert [d.outcome for d in first] == ["ready_to_link", "no_free_seat"]
@@ -423,7 +426,9 @@ def test_a_request_that_is_not_ready_takes_no_seat():
     # VA has not registered: VA2 still gets the one free seat.
     decisions = decide_all([Request(BOSS, VA), Request(BOSS, VA2), Request(BOSS, VA3)], accounts)
     assert [d.outcome for d in decisions] == [
-        "team_member_not_registered", "ready_to_link", "team_member_not_registered",
+        "team_member_not_registered",
+        "ready_to_link",
+        "team_member_not_registered",
     ]
 
 
@@ -435,12 +440,8 @@ def test_three_ready_links_on_two_free_seats_the_third_has_no_seat():
 
 
 def test_ready_reactivations_take_no_seats():
-    accounts = book(
-        boss(plan="solo"), linked_member(), linked_member(account_id=1043, email=VA2)
-    )
-    decisions = decide_all(
-        [Request(BOSS, VA), Request(BOSS, VA2)], accounts, intent="reactivate"
-    )
+    accounts = book(boss(plan="solo"), linked_member(), linked_member(account_id=1043, email=VA2))
+    decisions = decide_all([Request(BOSS, VA), Request(BOSS, VA2)], accounts, intent="reactivate")
     assert [d.outcome for d in decisions] == ["ready_to_reactivate", "ready_to_reactivate"]
 
 

@@ -203,9 +203,7 @@ def test_4xx_is_retried_later_and_delivered_exactly_once(db_engine, smtp_server_
 
 
 def test_4xx_to_rcpt_is_retried(db_engine, smtp_server_factory, tmp_path):
-    server = smtp_server_factory(
-        FlakyHandler(failures=1, stage="RCPT", reply="450 4.2.0 <anna@kunde.de>: Greylisted")
-    )
+    server = smtp_server_factory(FlakyHandler(failures=1, stage="RCPT", reply="450 4.2.0 <anna@kunde.de>: Greylisted"))
     settings = make_settings(tmp_path, smtp=smtp_of(server))
     row = queue_approved_reply(db_engine, settings)
     assert counts(deliver_queued(engine=db_engine, settings=settings, now=T0)) == (0, 1, 0, 0)
@@ -368,9 +366,7 @@ def test_a_draft_is_queued_only_once(db_engine, tmp_path):
 
 
 def test_throttle_caps_replies_per_address(db_engine, smtp_server, tmp_path):
-    settings = make_settings(
-        tmp_path, smtp=smtp_of(smtp_server), max_per_address=2, window_minutes=60
-    )
+    settings = make_settings(tmp_path, smtp=smtp_of(smtp_server), max_per_address=2, window_minutes=60)
     anna = [
         queue_approved_reply(db_engine, settings, to=address)
         for address in ("anna@kunde.de", "Anna@Kunde.de", "anna@kunde.de")
@@ -381,7 +377,9 @@ def test_throttle_caps_replies_per_address(db_engine, smtp_server, tmp_path):
 
     assert (summary.sent, summary.throttled) == (3, 1)
     assert sorted(r.rcpt_tos[0].lower() for r in smtp_server.received) == [
-        "anna@kunde.de", "anna@kunde.de", "bob@kunde.de"
+        "anna@kunde.de",
+        "anna@kunde.de",
+        "bob@kunde.de",
     ]
     held = load(db_engine, anna[2])
     assert (held.status, held.attempts) == ("queued", 0)
@@ -397,9 +395,7 @@ def test_throttle_caps_replies_per_address(db_engine, smtp_server, tmp_path):
 
 
 def test_throttle_counts_replies_already_sent_in_the_window(db_engine, smtp_server, tmp_path):
-    settings = make_settings(
-        tmp_path, smtp=smtp_of(smtp_server), max_per_address=1, window_minutes=60
-    )
+    settings = make_settings(tmp_path, smtp=smtp_of(smtp_server), max_per_address=1, window_minutes=60)
     first = queue_approved_reply(db_engine, settings)
     deliver_queued(engine=db_engine, settings=settings, now=T0)
     second = queue_approved_reply(db_engine, settings, now=T0 + timedelta(minutes=10))
@@ -407,9 +403,7 @@ def test_throttle_counts_replies_already_sent_in_the_window(db_engine, smtp_serv
     summary = deliver_queued(engine=db_engine, settings=settings, now=T0 + timedelta(minutes=10))
 
     assert (summary.sent, summary.throttled) == (0, 1)
-    assert load(db_engine, second).next_attempt_at == load(db_engine, first).sent_at + timedelta(
-        minutes=60
-    )
+    assert load(db_engine, second).next_attempt_at == load(db_engine, first).sent_at + timedelta(minutes=60)
 
 
 # --- file outbox ----------------------------------------------------------------
@@ -436,9 +430,7 @@ def test_file_outbox_writes_one_parseable_eml(db_engine, tmp_path):
 
 
 def test_file_outbox_names_files_safely_and_replaces_atomically(tmp_path):
-    message = parse_reply(
-        b"From: s@x.example\nTo: a@y.example\nMessage-ID: <../../etc/passwd@evil>\n\nhi\n"
-    )
+    message = parse_reply(b"From: s@x.example\nTo: a@y.example\nMessage-ID: <../../etc/passwd@evil>\n\nhi\n")
     first = write_file_outbox(message, path=tmp_path / "out")
     second = write_file_outbox(message, path=tmp_path / "out")
     assert first == second
@@ -464,9 +456,7 @@ def test_unwritable_outbox_keeps_the_reply_queued(db_engine, tmp_path):
 
 
 def test_starttls_and_auth_deliver(db_engine, smtp_tls_server, tmp_path):
-    smtp = smtp_of(
-        smtp_tls_server, security="starttls", username=SMTP_USER, password=SMTP_PASSWORD
-    )
+    smtp = smtp_of(smtp_tls_server, security="starttls", username=SMTP_USER, password=SMTP_PASSWORD)
     settings = make_settings(tmp_path, smtp=smtp)
     row = queue_approved_reply(db_engine, settings)
 
@@ -491,9 +481,7 @@ def test_server_requiring_tls_is_an_outage_not_a_rejection(db_engine, smtp_tls_s
 
 def test_untrusted_certificate_is_refused(db_engine, smtp_tls_server, tmp_path, monkeypatch):
     monkeypatch.delenv("SSL_CERT_FILE")
-    smtp = smtp_of(
-        smtp_tls_server, security="starttls", username=SMTP_USER, password=SMTP_PASSWORD
-    )
+    smtp = smtp_of(smtp_tls_server, security="starttls", username=SMTP_USER, password=SMTP_PASSWORD)
     settings = make_settings(tmp_path, smtp=smtp)
     queue_approved_reply(db_engine, settings)
     summary = deliver_queued(engine=db_engine, settings=settings, now=T0)

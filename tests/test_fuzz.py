@@ -42,10 +42,22 @@ FUZZ = settings(
 INTENTS = {"link", "reactivate", "other", "auto"}
 STATUSES = {"triaged", "needs_human", "ignored"}
 OUTCOMES = {
-    "need_info", "sender_unverified", "primary_not_found", "confirm_from_primary", "agency_plan",
-    "plan_excludes_team_members", "primary_inactive", "team_member_not_registered",
-    "already_linked", "linked_elsewhere", "no_free_seat", "ready_to_link", "not_linked",
-    "primary_not_renewed", "already_active", "ready_to_reactivate",
+    "need_info",
+    "sender_unverified",
+    "primary_not_found",
+    "confirm_from_primary",
+    "agency_plan",
+    "plan_excludes_team_members",
+    "primary_inactive",
+    "team_member_not_registered",
+    "already_linked",
+    "linked_elsewhere",
+    "no_free_seat",
+    "ready_to_link",
+    "not_linked",
+    "primary_not_renewed",
+    "already_active",
+    "ready_to_reactivate",
 }
 
 
@@ -86,50 +98,137 @@ def observe(result: TriageResult) -> dict:
 # --- building blocks --------------------------------------------------------------
 
 ADDRESSES = [
-    "boss@y.org", "va@x.net", "va2@x.net", "agency@z.com", "basic@z.com", "old@z.com",
-    "support@example.com", "nobody@nowhere.invalid", "BOSS@Y.ORG", "va (at) x (dot) net",
-    "va2 [at] x.net", "<mailto:va@x.net>", "\"Weird, Name\" <boss@y.org>",
+    "boss@y.org",
+    "va@x.net",
+    "va2@x.net",
+    "agency@z.com",
+    "basic@z.com",
+    "old@z.com",
+    "support@example.com",
+    "nobody@nowhere.invalid",
+    "BOSS@Y.ORG",
+    "va (at) x (dot) net",
+    "va2 [at] x.net",
+    "<mailto:va@x.net>",
+    '"Weird, Name" <boss@y.org>',
 ]
 PHRASES = [
-    "Bitte verknüpfen Sie das Konto meiner Assistentin", "please link my VA", "link",
-    "reactivate my assistant", "Bitte reaktivieren Sie meinen Mitarbeiter", "team member",
-    "Hauptkonto", "main account", "my boss", "nothing to link", "invoice", "Teammitglied",
-    "-- \nSignature", "> quoted line va@x.net", "On Mon, 1 Jan 2026, boss wrote:",
-    "-----Original Message-----", "---------- Forwarded message ---------", "Von: a\nGesendet: b",
-    "\u200b", "\x00", "\ufeff", "😀", "ä ö ü ß", "\r", "\t", "=?utf-8?q?x?=",
+    "Bitte verknüpfen Sie das Konto meiner Assistentin",
+    "please link my VA",
+    "link",
+    "reactivate my assistant",
+    "Bitte reaktivieren Sie meinen Mitarbeiter",
+    "team member",
+    "Hauptkonto",
+    "main account",
+    "my boss",
+    "nothing to link",
+    "invoice",
+    "Teammitglied",
+    "-- \nSignature",
+    "> quoted line va@x.net",
+    "On Mon, 1 Jan 2026, boss wrote:",
+    "-----Original Message-----",
+    "---------- Forwarded message ---------",
+    "Von: a\nGesendet: b",
+    "\u200b",
+    "\x00",
+    "\ufeff",
+    "😀",
+    "ä ö ü ß",
+    "\r",
+    "\t",
+    "=?utf-8?q?x?=",
 ]
 CHARSETS = [
-    "utf-8", "us-ascii", "iso-8859-1", "windows-1252", "utf-16", "utf-7", "koi8-r", "gb2312",
-    "unknown-8bit", "x-unknown", "bogus-charset", "utf-8\x00", '"utf-8', "", "ut f8", "x" * 300,
-    "%%%", "iso-2022-jp", "latin1'", "cp65001",
+    "utf-8",
+    "us-ascii",
+    "iso-8859-1",
+    "windows-1252",
+    "utf-16",
+    "utf-7",
+    "koi8-r",
+    "gb2312",
+    "unknown-8bit",
+    "x-unknown",
+    "bogus-charset",
+    "utf-8\x00",
+    '"utf-8',
+    "",
+    "ut f8",
+    "x" * 300,
+    "%%%",
+    "iso-2022-jp",
+    "latin1'",
+    "cp65001",
 ]
 ENCODINGS = [
-    "7bit", "8bit", "binary", "base64", "quoted-printable", "x-uuencode", "BASE64", "gzip", "",
-    "quoted-printable; x", "base64 base64",
+    "7bit",
+    "8bit",
+    "binary",
+    "base64",
+    "quoted-printable",
+    "x-uuencode",
+    "BASE64",
+    "gzip",
+    "",
+    "quoted-printable; x",
+    "base64 base64",
 ]
 CONTENT_TYPES = [
-    "text/plain", "text/html", "TEXT/PLAIN", "text/enriched", "application/octet-stream",
-    "message/rfc822", "multipart/mixed", "multipart/alternative", "multipart/report",
-    "text", "/", "text/plain/extra", "image/png",
+    "text/plain",
+    "text/html",
+    "TEXT/PLAIN",
+    "text/enriched",
+    "application/octet-stream",
+    "message/rfc822",
+    "multipart/mixed",
+    "multipart/alternative",
+    "multipart/report",
+    "text",
+    "/",
+    "text/plain/extra",
+    "image/png",
 ]
 HEADER_NAMES = [
-    "From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
-    "Content-Type", "Content-Transfer-Encoding", "MIME-Version", "Content-Disposition",
-    "Authentication-Results", "Auto-Submitted", "Precedence", "List-Id", "Return-Path",
-    "X-Autoreply", "X-Auto-Response-Suppress", "Received", "X-Weird",
+    "From",
+    "To",
+    "Cc",
+    "Reply-To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "MIME-Version",
+    "Content-Disposition",
+    "Authentication-Results",
+    "Auto-Submitted",
+    "Precedence",
+    "List-Id",
+    "Return-Path",
+    "X-Autoreply",
+    "X-Auto-Response-Suppress",
+    "Received",
+    "X-Weird",
 ]
 
-header_text = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120
-)
+header_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120)
 REQUESTS = [
-    "Bitte verknüpfen Sie das Konto meiner Assistentin", "please link my VA",
-    "please reactivate my assistant", "Bitte reaktivieren Sie meinen Mitarbeiter",
-    "Please add this team member to my account", "Mein Chef möchte mich verknüpfen, Hauptkonto",
+    "Bitte verknüpfen Sie das Konto meiner Assistentin",
+    "please link my VA",
+    "please reactivate my assistant",
+    "Bitte reaktivieren Sie meinen Mitarbeiter",
+    "Please add this team member to my account",
+    "Mein Chef möchte mich verknüpfen, Hauptkonto",
 ]
 body_text = st.lists(
     st.one_of(
-        st.sampled_from(ADDRESSES), st.sampled_from(PHRASES), st.sampled_from(REQUESTS),
+        st.sampled_from(ADDRESSES),
+        st.sampled_from(PHRASES),
+        st.sampled_from(REQUESTS),
         st.text(max_size=40),
     ),
     max_size=25,
@@ -142,9 +241,7 @@ encoded_word = st.builds(
     st.sampled_from(["q", "b", "Q", "B", "x", ""]),
     st.sampled_from(["hi", "w6TDtg==", "=E4=F6", "Team_member", "===", "", "?"]),
 )
-header_value = st.one_of(
-    header_text, encoded_word, st.tuples(header_text, encoded_word, header_text).map(" ".join)
-)
+header_value = st.one_of(header_text, encoded_word, st.tuples(header_text, encoded_word, header_text).map(" ".join))
 SENDERS = [*ADDRESSES[:9], ADDRESSES[-1], "=?utf-8?b?w6TDtg==?= <va@x.net>", "Fischer, J <boss@y.org>"]
 
 
@@ -161,8 +258,9 @@ def from_header(draw) -> str:
 
 @st.composite
 def auth_results(draw) -> str:
-    verdicts = [f"{m}={draw(st.sampled_from(['pass', 'fail', 'none', 'softfail', '???']))}"
-                for m in ("dmarc", "dkim", "spf")]
+    verdicts = [
+        f"{m}={draw(st.sampled_from(['pass', 'fail', 'none', 'softfail', '???']))}" for m in ("dmarc", "dkim", "spf")
+    ]
     server = draw(st.sampled_from(["mx.example.com", "", ";", "mx"]))
     return f"{server}; " + "; ".join(verdicts) + " header.from=y.org"
 
@@ -198,15 +296,26 @@ def text_part(draw) -> bytes:
     ctype = draw(st.sampled_from(["text/plain"] * 8 + ["text/html"] * 3 + CONTENT_TYPES))
     text = draw(body_text)
     if ctype.lower() == "text/html":
-        text = draw(st.sampled_from(["<p>{}</p>", "<html><body>{}", "<a href='mailto:va@x.net'>{}</a>",
-                                     "<div><script>{}</script>", "<<<{}>>>", "<!--{}"])).format(text)
+        text = draw(
+            st.sampled_from(
+                [
+                    "<p>{}</p>",
+                    "<html><body>{}",
+                    "<a href='mailto:va@x.net'>{}</a>",
+                    "<div><script>{}</script>",
+                    "<<<{}>>>",
+                    "<!--{}",
+                ]
+            )
+        ).format(text)
     try:
         data = text.encode(charset.strip('"') or "utf-8", errors="replace")
     except (LookupError, ValueError):
         data = text.encode("utf-8", errors="surrogatepass")
     body = encode_body(data, cte, draw(st.integers(0, 3)))
-    params = draw(st.sampled_from([f"; charset={charset}", f'; charset="{charset}"', "", ";;;",
-                                   f"; charset*=utf-8''{charset}"]))
+    params = draw(
+        st.sampled_from([f"; charset={charset}", f'; charset="{charset}"', "", ";;;", f"; charset*=utf-8''{charset}"])
+    )
     head = f"Content-Type: {ctype}{params}\r\n"
     if cte:
         head += f"Content-Transfer-Encoding: {cte}\r\n"
@@ -223,9 +332,7 @@ def mime_tree(draw, depth: int = 0) -> bytes:
     subtype = draw(st.sampled_from(["mixed", "alternative", "related", "report", "digest"]))
     children = draw(st.lists(mime_tree(depth + 1), min_size=0, max_size=3))
     declared = draw(st.sampled_from(["ok", "missing", "other"]))
-    param = {"ok": f'; boundary="{boundary}"', "missing": "", "other": '; boundary="never-used"'}[
-        declared
-    ]
+    param = {"ok": f'; boundary="{boundary}"', "missing": "", "other": '; boundary="never-used"'}[declared]
     head = f"Content-Type: multipart/{subtype}{param}\r\n\r\npreamble\r\n".encode()
     parts = b"".join(b"--" + boundary.encode() + b"\r\n" + child + b"\r\n" for child in children)
     if draw(st.booleans()):
@@ -238,8 +345,9 @@ def envelope(draw) -> bytes:
     """Headers a person's mail has, each sometimes odd."""
     lines = [f"From: {draw(from_header())}"]
     if draw(st.booleans()):
-        lines.append(f"Subject: {draw(st.sampled_from(['Team member', 'Re: AW: link', 'reactivate', '']))}"
-                     f"{draw(header_value)}")
+        lines.append(
+            f"Subject: {draw(st.sampled_from(['Team member', 'Re: AW: link', 'reactivate', '']))}{draw(header_value)}"
+        )
     if draw(st.booleans()):
         lines.append(f"Message-ID: <{draw(st.text(max_size=20))}@fuzz>")
     if draw(st.booleans()):
@@ -347,8 +455,7 @@ def test_huge_pathological_body_is_triaged_within_seconds(name):
     body, ctype = HUGE[name], "text/plain"
     if body is None:
         body, ctype = "<div><a href='mailto:va@x.net'>link</a>" * 20_000, "text/html"
-    raw = (f"From: boss@y.org\r\nSubject: Team\r\nContent-Type: {ctype}; charset=utf-8\r\n\r\n"
-           f"{body}").encode()
+    raw = (f"From: boss@y.org\r\nSubject: Team\r\nContent-Type: {ctype}; charset=utf-8\r\n\r\n{body}").encode()
     started = time.perf_counter()
     result = triage_message(raw, CTX)
     elapsed = time.perf_counter() - started
@@ -372,22 +479,31 @@ def random_mail(rng: random.Random) -> bytes:
     if kind == 2:  # declared charset and encoding that lie
         cte = rng.choice(ENCODINGS)
         body = encode_body(f"please link {address} ä".encode("latin-1", "replace"), cte, rng.randrange(4))
-        return (f"From: boss@y.org\r\nSubject: link\r\nContent-Type: text/plain; "
-                f"charset={rng.choice(CHARSETS)}\r\nContent-Transfer-Encoding: {cte}\r\n\r\n").encode(
-                    "utf-8", "replace") + body
+        return (
+            f"From: boss@y.org\r\nSubject: link\r\nContent-Type: text/plain; "
+            f"charset={rng.choice(CHARSETS)}\r\nContent-Transfer-Encoding: {cte}\r\n\r\n"
+        ).encode("utf-8", "replace") + body
     if kind == 3:  # multipart whose boundary is never closed or never declared
-        return (b"From: boss@y.org\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n"
-                b"--zz\r\nContent-Type: multipart/alternative\r\n\r\n--yy\r\n"
-                b"Content-Type: text/plain\r\n\r\nlink " + address.encode() + b"\r\n--zz")
+        return (
+            b"From: boss@y.org\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n"
+            b"--zz\r\nContent-Type: multipart/alternative\r\n\r\n--yy\r\n"
+            b"Content-Type: text/plain\r\n\r\nlink " + address.encode() + b"\r\n--zz"
+        )
     if kind == 4:  # huge header line and NUL bytes
-        return (b"From: boss@y.org\r\nX-Big: " + b"x" * rng.randrange(10_000, 200_000) +
-                b"\r\nSubject: \x00link\r\n\r\nreactivate my VA\x00 " + address.encode())
+        return (
+            b"From: boss@y.org\r\nX-Big: "
+            + b"x" * rng.randrange(10_000, 200_000)
+            + b"\r\nSubject: \x00link\r\n\r\nreactivate my VA\x00 "
+            + address.encode()
+        )
     if kind == 5:  # From with several addresses
         many = ", ".join(rng.choices(ADDRESSES[:6], k=rng.randrange(2, 30)))
         return f"From: {many}\r\nSubject: link\r\n\r\nplease link va@x.net\r\n".encode()
     text = "".join(chr(rng.randrange(32, 0x2FFF)) for _ in range(rng.randrange(200)))
-    return (f"From: {address}\r\nSubject: Team\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-            f"{text} bitte verknüpfen {rng.choice(ADDRESSES)} {text}").encode("utf-8", "surrogatepass")
+    return (
+        f"From: {address}\r\nSubject: Team\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"{text} bitte verknüpfen {rng.choice(ADDRESSES)} {text}"
+    ).encode("utf-8", "surrogatepass")
 
 
 def test_cli_triage_json_prints_one_line_per_file_and_exits_0(tmp_path):
@@ -400,8 +516,16 @@ def test_cli_triage_json_prints_one_line_per_file_and_exits_0(tmp_path):
     expected = {f"m{index:02}.eml" for index in range(50)} | {"dangling.eml", "missing.eml"}
 
     config = write_config(tmp_path, url=f"sqlite:///{tmp_path / 'fuzz.db'}")
-    result = run_cli("--config", str(config), "triage", "--json", str(mails),
-                     str(tmp_path / "missing.eml"), cwd=tmp_path, timeout=300)
+    result = run_cli(
+        "--config",
+        str(config),
+        "triage",
+        "--json",
+        str(mails),
+        str(tmp_path / "missing.eml"),
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]

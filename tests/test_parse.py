@@ -111,8 +111,7 @@ def test_html_to_text_skips_style_and_script() -> None:
 
 def test_rfc2047_subject_is_decoded() -> None:
     raw = (
-        b"From: a@b.example\nSubject: =?utf-8?q?Teammitglied_verkn=C3=BCpfen?= bitte\n"
-        b"Message-ID: <x@b.example>\n\nText"
+        b"From: a@b.example\nSubject: =?utf-8?q?Teammitglied_verkn=C3=BCpfen?= bitte\nMessage-ID: <x@b.example>\n\nText"
     )
     assert parse_mail(raw).subject == "Teammitglied verknüpfen bitte"
 

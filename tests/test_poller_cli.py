@@ -31,7 +31,11 @@ def _poll_process(config: Path, cwd: Path, **env: str) -> subprocess.Popen[str]:
     full_env.update(env)
     return subprocess.Popen(
         [sys.executable, "-m", "mailbot", "--config", str(config), "poll"],
-        cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=cwd,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -70,9 +74,7 @@ def test_poll_exits_non_zero_on_a_wrong_password_and_never_shows_it(dovecot, ima
     config = _config(tmp_path, dovecot, imap_user, f"sqlite:///{tmp_path / 'db.sqlite'}", password=secret)
 
     done = run_mailbot("--config", config, "poll", cwd=tmp_path)
-    from_env = run_mailbot(
-        "--config", config, "poll", cwd=tmp_path, env={"MAILBOT_MAILBOX_PASSWORD": secret + "2"}
-    )
+    from_env = run_mailbot("--config", config, "poll", cwd=tmp_path, env={"MAILBOT_MAILBOX_PASSWORD": secret + "2"})
 
     for result in (done, from_env):
         assert result.returncode == 2
@@ -82,9 +84,7 @@ def test_poll_exits_non_zero_on_a_wrong_password_and_never_shows_it(dovecot, ima
         assert secret not in result.stdout + result.stderr
 
 
-def test_poll_killed_mid_batch_then_rerun_stores_each_mail_once(
-    dovecot, imap_user, storage_url, tmp_path
-) -> None:
+def test_poll_killed_mid_batch_then_rerun_stores_each_mail_once(dovecot, imap_user, storage_url, tmp_path) -> None:
     total = 24
     for n in range(total):
         dovecot.append(simple_mail(n), user=imap_user)
@@ -122,9 +122,7 @@ def test_poll_killed_mid_batch_then_rerun_stores_each_mail_once(
     assert all(r.marked for r in records)
 
 
-def test_a_second_poll_of_the_same_mailbox_waits_then_exits_cleanly(
-    dovecot, imap_user, storage_url, tmp_path
-) -> None:
+def test_a_second_poll_of_the_same_mailbox_waits_then_exits_cleanly(dovecot, imap_user, storage_url, tmp_path) -> None:
     for n in range(40):
         dovecot.append(simple_mail(n), user=imap_user)
     config = _config(tmp_path, dovecot, imap_user, storage_url)
@@ -161,9 +159,7 @@ def test_drafts_list_and_show(dovecot, imap_user, tmp_path) -> None:
     required = {"id", "message_id", "intent", "language", "to", "subject", "status", "requests"}
     assert all(required <= set(row) and row["status"] == "pending" for row in rows)
     link = next(r for r in rows if r["message_id"] == "<demo-01-link-de@wagner-design.example>")
-    assert (link["intent"], link["language"], link["to"]) == (
-        "link", "de", "claudia.wagner@wagner-design.example"
-    )
+    assert (link["intent"], link["language"], link["to"]) == ("link", "de", "claudia.wagner@wagner-design.example")
     assert [(r["primary"], r["team_member"], r["outcome"]) for r in link["requests"]] == [
         ("claudia.wagner@wagner-design.example", "jonas.fischer@wagner-design.example", "ready_to_link")
     ]

@@ -124,9 +124,7 @@ def test_long_message_ids_are_never_encoded():
     assert client_view["References"].split()[-1] == long_id
 
 
-@pytest.mark.parametrize(
-    "field", ["draft_to", "subject", "support_name", "in_reply_to", "references"]
-)
+@pytest.mark.parametrize("field", ["draft_to", "subject", "support_name", "in_reply_to", "references"])
 @pytest.mark.parametrize("linebreak", ["\r\n", "\n", "\r"])
 def test_header_injection_is_blocked(field, linebreak):
     values = {

@@ -32,8 +32,14 @@ def accounts() -> list[Account]:
         Account(account_id=1, email="boss@firma.example", plan="pro", status="active", paid_until=PAID),
         Account(account_id=2, email="va@firma.example", plan="basic", status="trial"),
         Account(account_id=3, email="va2@firma.example", plan="basic", status="trial"),
-        Account(account_id=4, email="old@firma.example", plan="pro", status="expired",
-                paid_until=date(2021, 5, 31), primary_account_id=1),
+        Account(
+            account_id=4,
+            email="old@firma.example",
+            plan="pro",
+            status="expired",
+            paid_until=date(2021, 5, 31),
+            primary_account_id=1,
+        ),
     ]
 
 
@@ -163,8 +169,14 @@ def test_edited_text_is_sent_and_the_original_is_kept(setup) -> None:
     engine, settings, _ = setup
     (draft,) = deliver_and_poll(setup, mail("boss@firma.example", "Please link my VA va@firma.example.", msgid="e1"))
     original = draft.body
-    result = approve(engine=engine, settings=settings, draft_id=draft.id, agent="alice",
-                     body="Hello, done!\n\nVendor Support", today=TODAY)
+    result = approve(
+        engine=engine,
+        settings=settings,
+        draft_id=draft.id,
+        agent="alice",
+        body="Hello, done!\n\nVendor Support",
+        today=TODAY,
+    )
     assert result.edited
     with Session(engine) as session:
         stored = session.get(Draft, draft.id)

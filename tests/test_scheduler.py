@@ -41,9 +41,7 @@ def test_trigger_is_cron_when_set_else_the_interval(tmp_path) -> None:
         make_trigger(make_settings(url, {"kind": "maildir"}, schedule={"cron": "every minute"}))
 
 
-def test_a_cycle_logs_one_line_and_backs_off_while_the_server_is_down(
-    dovecot, imap_user, tmp_path, caplog
-) -> None:
+def test_a_cycle_logs_one_line_and_backs_off_while_the_server_is_down(dovecot, imap_user, tmp_path, caplog) -> None:
     settings = make_settings(
         f"sqlite:///{tmp_path / 'db.sqlite'}",
         dovecot.mailbox_config(imap_user, port=free_port()),
@@ -59,9 +57,7 @@ def test_a_cycle_logs_one_line_and_backs_off_while_the_server_is_down(
     assert all("mailbox unavailable" in line and "delivery:" in line for line in lines)
 
 
-def test_delivery_is_skipped_with_a_log_line_when_the_module_is_missing(
-    tmp_path, caplog, monkeypatch
-) -> None:
+def test_delivery_is_skipped_with_a_log_line_when_the_module_is_missing(tmp_path, caplog, monkeypatch) -> None:
     mailbox.Maildir(tmp_path / "md", create=True).add(simple_mail(1))
     settings = make_settings(f"sqlite:///{tmp_path / 'db.sqlite'}", {"kind": "maildir", "path": str(tmp_path / "md")})
     service = PollService(settings, engine=engine_with_accounts(settings))
@@ -104,7 +100,11 @@ def _start_run(config: Path, cwd: Path) -> subprocess.Popen[str]:
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.Popen(
         [sys.executable, "-m", "mailbot", "--config", str(config), "run"],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -196,7 +196,10 @@ def test_sigterm_during_a_backlog_stops_between_batches_and_loses_nothing(doveco
 
     rest = subprocess.run(
         [sys.executable, "-m", "mailbot", "--config", str(config), "poll"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
 

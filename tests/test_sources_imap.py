@@ -142,17 +142,13 @@ def test_ssl_cert_file_in_the_environment_is_honoured(dovecot, imap_user, monkey
 def test_xoauth2_token_from_a_command(dovecot) -> None:
     token = dovecot.users["oauth"]
     command = f"{sys.executable} -c \"print('{token}')\""
-    with _source(
-        dovecot, "oauth", password="", auth="xoauth2", oauth2_token_command=command
-    ) as source:
+    with _source(dovecot, "oauth", password="", auth="xoauth2", oauth2_token_command=command) as source:
         assert source.folder_state("INBOX").uidvalidity > 0
 
 
 def test_xoauth2_token_from_the_environment(dovecot, monkeypatch) -> None:
     monkeypatch.setenv("TEST_IMAP_TOKEN", dovecot.users["oauth"])
-    with _source(
-        dovecot, "oauth", password="", auth="xoauth2", oauth2_token_env="TEST_IMAP_TOKEN"
-    ) as source:
+    with _source(dovecot, "oauth", password="", auth="xoauth2", oauth2_token_env="TEST_IMAP_TOKEN") as source:
         assert source.folder_state("INBOX").uidvalidity > 0
 
 
@@ -167,7 +163,10 @@ def test_xoauth2_is_asked_for_a_fresh_token_at_each_connect(dovecot, tmp_path) -
     )
     for _ in range(2):
         with _source(
-            dovecot, "oauth", password="", auth="xoauth2",
+            dovecot,
+            "oauth",
+            password="",
+            auth="xoauth2",
             oauth2_token_command=f"{sys.executable} {script}",
         ) as source:
             source.folder_state("INBOX")

@@ -158,9 +158,7 @@ def test_every_outcome_has_a_template_in_both_languages() -> None:
 @pytest.mark.parametrize("intent", INTENTS)
 @pytest.mark.parametrize("outcome", OUTCOMES)
 @pytest.mark.parametrize("lang", LANGS)
-def test_outcome_renders_cleanly_and_names_the_team_member(
-    lang: str, outcome: str, intent: str, several: bool
-) -> None:
+def test_outcome_renders_cleanly_and_names_the_team_member(lang: str, outcome: str, intent: str, several: bool) -> None:
     other_member = "second.va@assist.example"
     sections = [section(outcome)]
     if several:
@@ -177,9 +175,7 @@ def test_outcome_renders_cleanly_and_names_the_team_member(
 @pytest.mark.parametrize("intent", INTENTS)
 @pytest.mark.parametrize("outcome", OUTCOMES)
 @pytest.mark.parametrize("lang", LANGS)
-def test_outcome_renders_with_every_optional_value_none(
-    lang: str, outcome: str, intent: str, several: bool
-) -> None:
+def test_outcome_renders_with_every_optional_value_none(lang: str, outcome: str, intent: str, several: bool) -> None:
     sections = [empty_section(outcome)] * (2 if several else 1)
     text = render(lang, intent, sections, customer_name="", support_address="")
     assert_clean(text, lang)
@@ -252,9 +248,7 @@ def test_already_active_gives_the_date(lang: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_renewal_reminder_appears_once_however_many_were_reactivated(lang: str) -> None:
-    sections = [
-        section("ready_to_reactivate", team_member=f"va{n}@assist.example") for n in range(3)
-    ]
+    sections = [section("ready_to_reactivate", team_member=f"va{n}@assist.example") for n in range(3)]
     text = render(lang, "reactivate", sections)
     reminder = "Hinweis für die Zukunft" if lang == "de" else "reminder for the future"
     assert text.count(reminder) == 1
@@ -276,11 +270,7 @@ def test_plan_name_is_shown(lang: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_agency_plan_points_to_the_agency_guide(lang: str) -> None:
-    guide = (
-        "Anleitung für den Agentur-Kooperationsplan"
-        if lang == "de"
-        else "guide for the agency cooperation plan"
-    )
+    guide = "Anleitung für den Agentur-Kooperationsplan" if lang == "de" else "guide for the agency cooperation plan"
     for intent in INTENTS:
         text = render(lang, intent, [section("agency_plan", plan="agency")])
         assert guide in text
@@ -295,8 +285,7 @@ def test_several_sections_each_start_with_their_team_member(lang: str) -> None:
     text = render(lang, "link", sections)
     paragraphs = text.split("\n\n")
     for member in members:
-        assert any(p.startswith(member) or p.split("\n")[0].endswith(f"{member}:")
-                   for p in paragraphs), member
+        assert any(p.startswith(member) or p.split("\n")[0].endswith(f"{member}:") for p in paragraphs), member
 
 
 # -- nothing leaks to a sender we cannot trust -------------------------------------------
@@ -305,10 +294,7 @@ def test_several_sections_each_start_with_their_team_member(lang: str) -> None:
 @pytest.mark.parametrize("several", [False, True], ids=["one", "several"])
 @pytest.mark.parametrize("lang", LANGS)
 def test_unverified_sender_is_answered_once_and_without_addresses(lang: str, several: bool) -> None:
-    sections = [
-        section("sender_unverified", team_member=f"va{n}@assist.example")
-        for n in range(3 if several else 1)
-    ]
+    sections = [section("sender_unverified", team_member=f"va{n}@assist.example") for n in range(3 if several else 1)]
     for intent in INTENTS:
         text = render(lang, intent, sections)
         assert_clean(text, lang)
@@ -345,6 +331,11 @@ def test_greeting_uses_only_plain_display_names() -> None:
 
     assert greeting_name("Fischer, Jürgen") == "Jürgen Fischer"
     assert greeting_name("Maria Santos") == "Maria Santos"
-    for hostile in ("<img src=x onerror=alert(1)>", "Win $$$ at http://spam.example", "boss@evil.example",
-                    "Call 0800 123456", "x" * 80):
+    for hostile in (
+        "<img src=x onerror=alert(1)>",
+        "Win $$$ at http://spam.example",
+        "boss@evil.example",
+        "Call 0800 123456",
+        "x" * 80,
+    ):
         assert greeting_name(hostile) == "", hostile

@@ -54,8 +54,14 @@ def seed_accounts() -> list[Account]:
         Account(account_id=1, email="boss@firma.example", plan="pro", status="active", paid_until=PAID),
         Account(account_id=2, email="va@firma.example", plan="basic", status="trial"),
         Account(account_id=3, email="va2@firma.example", plan="basic", status="trial"),
-        Account(account_id=4, email="old@firma.example", plan="pro", status="expired",
-                paid_until=date(2021, 5, 31), primary_account_id=1),
+        Account(
+            account_id=4,
+            email="old@firma.example",
+            plan="pro",
+            status="expired",
+            paid_until=date(2021, 5, 31),
+            primary_account_id=1,
+        ),
     ]
 
 
@@ -82,8 +88,6 @@ def stored_draft(engine: Engine, draft_id: int) -> Draft:
         draft = session.get(Draft, draft_id)
         assert draft is not None
         return draft
-
-
 
 
 # -- HTTP-level fixtures and helpers ---------------------------------------------------------
@@ -383,8 +387,12 @@ def test_queue_filters_counts_and_address_search(console: Console) -> None:
     link, reactivate, german, unverified = console.poll(
         mail("boss@firma.example", LINK_VA, msgid="q1"),
         mail("boss@firma.example", "We renewed. Please reactivate old@firma.example.", msgid="q2"),
-        mail("chef@anders.example", "Hallo, bitte verknüpfen Sie mein Teammitglied va2@firma.example "
-             "mit meinem Konto.", msgid="q3", subject="Teammitglied"),
+        mail(
+            "chef@anders.example",
+            "Hallo, bitte verknüpfen Sie mein Teammitglied va2@firma.example mit meinem Konto.",
+            msgid="q3",
+            subject="Teammitglied",
+        ),
         mail("boss@firma.example", "Please link my assistant va2@firma.example.", msgid="q4", verified="fail"),
     )
     assert german.language == "de" and german.requests[0]["outcome"] == "primary_not_found"
@@ -571,8 +579,9 @@ def test_agents_add_and_list_from_the_command_line(tmp_path: Path) -> None:
     assert again.returncode != 0 and "already exists" in again.stderr
     short = run_mailbot("--config", config, "agents", "add", "carol", cwd=tmp_path, input_text="short\n")
     assert short.returncode != 0 and "at least" in short.stderr
-    differ = run_mailbot("--config", config, "agents", "add", "dave", cwd=tmp_path,
-                         input_text=f"{PASSWORD}\n{PASSWORD}x\n")
+    differ = run_mailbot(
+        "--config", config, "agents", "add", "dave", cwd=tmp_path, input_text=f"{PASSWORD}\n{PASSWORD}x\n"
+    )
     assert differ.returncode != 0 and "differ" in differ.stderr
     listed = run_mailbot("--config", config, "agents", "list", cwd=tmp_path)
     assert listed.returncode == 0 and listed.stdout.split()[0] == "bob"
@@ -588,17 +597,22 @@ def test_agents_add_and_list_from_the_command_line(tmp_path: Path) -> None:
     engine.dispose()
 
 
-
 def test_serve_runs_the_console_with_a_kept_secret(tmp_path: Path) -> None:
     port = free_port()
     config = tmp_path / "mailbot.toml"
-    config.write_text('[database]\nurl = "sqlite:///var/mailbot.db"\n[support]\naddress = "support@vendor.example"\n'
-                      f'[web]\nhost = "127.0.0.1"\nport = {port}\n')
+    config.write_text(
+        '[database]\nurl = "sqlite:///var/mailbot.db"\n[support]\naddress = "support@vendor.example"\n'
+        f'[web]\nhost = "127.0.0.1"\nport = {port}\n'
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILBOT_")}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     server = subprocess.Popen(
         [sys.executable, "-m", "mailbot", "--config", str(config), "serve"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

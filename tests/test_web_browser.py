@@ -48,8 +48,12 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 DOCS = REPO / "docs"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 EDITED = "Hello Boss,\n\nyour assistant va@firma.example is now linked to your account.\n\nBest, Alice"
 
@@ -108,18 +112,35 @@ def test_review_in_a_real_browser(smtp_server: SmtpServer, tmp_path: Path) -> No
     german, unverified, reactivate, link = deliver_and_poll(
         engine,
         settings,
-        mail("chef@anders.example", "Hallo,\n\nbitte verknüpfen Sie mein Teammitglied va2@firma.example mit "
-             "meinem Konto.\n\nDanke!", msgid="b1", subject="Teammitglied verknüpfen", name="Chef"),
-        mail("boss@firma.example", "Please link my assistant va2@firma.example.", msgid="b2", verified="fail",
-             subject="Assistant account"),
-        mail("boss@firma.example", "Hi, we renewed our plan. Please reactivate our team member "
-             "old@firma.example.\n\nThanks", msgid="b3", subject="Reactivate team member"),
-        mail("boss@firma.example",
-             "Hi support,\n\nplease link my VA va@firma.example to my account (boss@firma.example).\n\n"
-             "Thanks,\nBoss\n\n-- \nBoss GmbH · Musterstraße 1 · Berlin\n\n"
-             "On Mon, 1 Jun 2026 at 10:00, Vendor Support <support@vendor.example> wrote:\n"
-             "> Please tell us the address your assistant registered with.\n",
-             msgid="b4", subject="Team member for my account"),
+        mail(
+            "chef@anders.example",
+            "Hallo,\n\nbitte verknüpfen Sie mein Teammitglied va2@firma.example mit meinem Konto.\n\nDanke!",
+            msgid="b1",
+            subject="Teammitglied verknüpfen",
+            name="Chef",
+        ),
+        mail(
+            "boss@firma.example",
+            "Please link my assistant va2@firma.example.",
+            msgid="b2",
+            verified="fail",
+            subject="Assistant account",
+        ),
+        mail(
+            "boss@firma.example",
+            "Hi, we renewed our plan. Please reactivate our team member old@firma.example.\n\nThanks",
+            msgid="b3",
+            subject="Reactivate team member",
+        ),
+        mail(
+            "boss@firma.example",
+            "Hi support,\n\nplease link my VA va@firma.example to my account (boss@firma.example).\n\n"
+            "Thanks,\nBoss\n\n-- \nBoss GmbH · Musterstraße 1 · Berlin\n\n"
+            "On Mon, 1 Jun 2026 at 10:00, Vendor Support <support@vendor.example> wrote:\n"
+            "> Please tell us the address your assistant registered with.\n",
+            msgid="b4",
+            subject="Team member for my account",
+        ),
     )
     assert link.requests[0]["outcome"] == "ready_to_link"
     problems: list[str] = []  # script errors and CSP refusals: the page must need neither

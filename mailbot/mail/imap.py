@@ -56,26 +56,19 @@ def oauth2_token(settings: MailboxSettings) -> str:
                 check=False,
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            raise MailboxUnavailable(
-                f"mailbox.oauth2_token_command could not run: {exc.__class__.__name__}"
-            ) from None
+            raise MailboxUnavailable(f"mailbox.oauth2_token_command could not run: {exc.__class__.__name__}") from None
         token = done.stdout.strip()
         if done.returncode != 0 or not token:
-            raise MailboxUnavailable(
-                f"mailbox.oauth2_token_command gave no token (exit status {done.returncode})"
-            )
+            raise MailboxUnavailable(f"mailbox.oauth2_token_command gave no token (exit status {done.returncode})")
         return token
     if settings.oauth2_token_env:
         token = os.environ.get(settings.oauth2_token_env, "").strip()
         if not token:
             raise MailboxUnavailable(
-                f"environment variable {settings.oauth2_token_env} (mailbox.oauth2_token_env) "
-                "is unset or empty"
+                f"environment variable {settings.oauth2_token_env} (mailbox.oauth2_token_env) is unset or empty"
             )
         return token
-    raise ConfigError(
-        "mailbox.auth: xoauth2 needs mailbox.oauth2_token_command or mailbox.oauth2_token_env"
-    )
+    raise ConfigError("mailbox.auth: xoauth2 needs mailbox.oauth2_token_command or mailbox.oauth2_token_env")
 
 
 def uses_oauth2(settings: MailboxSettings) -> bool:
@@ -100,7 +93,7 @@ def _reason(exc: BaseException) -> str:
     text = " ".join(str(text).split())
     code = _RESPONSE_CODE.match(text)  # "[AUTHENTICATIONFAILED] Authentication failed."
     if code:
-        text = f"{text[code.end():].strip()} ({code.group(1)})"
+        text = f"{text[code.end() :].strip()} ({code.group(1)})"
     return text or exc.__class__.__name__
 
 
@@ -225,9 +218,7 @@ class ImapSource(MailSource):
         found = self._call("UID SEARCH", lambda c: c.search(["UID", f"{last_uid + 1}:*"]))
         return sorted(uid for uid in found if uid > last_uid)
 
-    def fetch(
-        self, folder: str, uids: Sequence[int], *, max_bytes: int = 0
-    ) -> Iterator[FetchedMessage]:
+    def fetch(self, folder: str, uids: Sequence[int], *, max_bytes: int = 0) -> Iterator[FetchedMessage]:
         if not uids:
             return
         self._select(folder)

@@ -267,4 +267,3 @@ def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Mail:
         defects=tuple(defects),
         unreadable=unreadable,
     )
-

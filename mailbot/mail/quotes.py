@@ -23,8 +23,11 @@ _REPLY_HEADERS = [
     # Apple Mail EN variant "On 2 Jun 2025, at 09:14, X <x@y> wrote:" is covered above.
     re.compile(r"^\s*-{2,}\s*(Original Message|Ursprüngliche Nachricht|Original-Nachricht)\s*-{2,}\s*$", re.I),
     re.compile(r"^\s*_{10,}\s*$"),  # Outlook's rule line above the From: block
-    re.compile(r"^\s*(Sent from my \w+|Von meinem \w+ gesendet|Gesendet von meinem \w+|"
-               r"Get Outlook for \w+|Outlook für \w+ beziehen|Gesendet von Outlook für \w+)\b.*$", re.I),
+    re.compile(
+        r"^\s*(Sent from my \w+|Von meinem \w+ gesendet|Gesendet von meinem \w+|"
+        r"Get Outlook for \w+|Outlook für \w+ beziehen|Gesendet von Outlook für \w+)\b.*$",
+        re.I,
+    ),
 ]
 
 # Outlook's header block: "Von:/From:" followed within a few lines by "Gesendet:/Sent:/Date:".
@@ -41,9 +44,7 @@ _FORWARD = re.compile(
     re.I,
 )
 # Every marker above starts with one of these; other lines skip the detailed checks.
-_CANDIDATE = re.compile(
-    r"^[\s>]*(\*?(on|am|from|von|de|sent|gesendet|get|outlook|begin|anfang)\b|-{2,}|_{10,})", re.I
-)
+_CANDIDATE = re.compile(r"^[\s>]*(\*?(on|am|from|von|de|sent|gesendet|get|outlook|begin|anfang)\b|-{2,}|_{10,})", re.I)
 _SIGNATURE = re.compile(r"^(-- ?|--\u00a0)$")
 _QUOTED = re.compile(r"^\s*>")
 

@@ -60,9 +60,7 @@ def choose_header(values: Sequence[str], trusted_ids: Iterable[str]) -> str | No
     return values[0] if values else None
 
 
-def verify_sender(
-    *, auth_headers: Sequence[str], sender: str | None, trusted_ids: Iterable[str] = ()
-) -> str:
+def verify_sender(*, auth_headers: Sequence[str], sender: str | None, trusted_ids: Iterable[str] = ()) -> str:
     """``pass``, ``fail`` or ``unknown`` for the From address."""
     if not sender or "@" not in sender:
         return "fail"

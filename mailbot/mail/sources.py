@@ -74,9 +74,7 @@ class MailSource(ABC):
         """UIDs greater than ``last_uid`` in ``folder``, ascending."""
 
     @abstractmethod
-    def fetch(
-        self, folder: str, uids: Sequence[int], *, max_bytes: int = 0
-    ) -> Iterator[FetchedMessage]:
+    def fetch(self, folder: str, uids: Sequence[int], *, max_bytes: int = 0) -> Iterator[FetchedMessage]:
         """The messages with these UIDs, ascending, without marking them read.
 
         A UID that no longer exists (another client removed it) is left out.
@@ -175,9 +173,7 @@ class MaildirSource(MailSource):
     def uids_after(self, folder: str, last_uid: int, *, state: FolderState) -> list[int]:
         return sorted(uid for uid in self._files_in(folder) if uid > last_uid)
 
-    def fetch(
-        self, folder: str, uids: Sequence[int], *, max_bytes: int = 0
-    ) -> Iterator[FetchedMessage]:
+    def fetch(self, folder: str, uids: Sequence[int], *, max_bytes: int = 0) -> Iterator[FetchedMessage]:
         files = self._files_in(folder)
         for uid in sorted(uids):
             path = files.get(uid)
@@ -186,9 +182,7 @@ class MaildirSource(MailSource):
             try:
                 size = path.stat().st_size
                 with path.open("rb") as handle:
-                    raw = (
-                        handle.read(max_bytes) if max_bytes and size > max_bytes else handle.read()
-                    )
+                    raw = handle.read(max_bytes) if max_bytes and size > max_bytes else handle.read()
             except FileNotFoundError:
                 continue  # removed by someone else since the scan
             yield FetchedMessage(uid=uid, raw=raw, size=size, truncated=len(raw) < size)
@@ -260,9 +254,7 @@ class MaildirSource(MailSource):
                 state.next_uid += 1
             if changed:
                 kept = {key: uid for key, uid in state.uid_of.items() if key in on_disk}
-                body = "".join(
-                    f"{uid} {key}\n" for key, uid in sorted(kept.items(), key=lambda kv: kv[1])
-                )
+                body = "".join(f"{uid} {key}\n" for key, uid in sorted(kept.items(), key=lambda kv: kv[1]))
                 tmp = directory / f".{UIDLIST}.tmp"
                 tmp.write_text(f"V{state.uidvalidity} N{state.next_uid}\n{body}", encoding="utf-8")
                 os.replace(tmp, path)

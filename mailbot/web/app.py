@@ -77,15 +77,25 @@ def create_app(*, settings: Settings, engine: Engine, throttle: LoginThrottle | 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         titles = {403: "Refused", 404: "Not found", 405: "Not allowed"}
-        response = render(request, "error.html", status_code=exc.status_code,
-                          title=titles.get(exc.status_code, "Error"), message=str(exc.detail))
+        response = render(
+            request,
+            "error.html",
+            status_code=exc.status_code,
+            title=titles.get(exc.status_code, "Error"),
+            message=str(exc.detail),
+        )
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
-        return render(request, "error.html", status_code=400, title="Bad request",
-                      message="The address or the form is not one this console understands.")
+        return render(
+            request,
+            "error.html",
+            status_code=400,
+            title="Bad request",
+            message="The address or the form is not one this console understands.",
+        )
 
     return app

@@ -91,7 +91,10 @@ def login(
     if wait > 0:
         minutes = max(1, math.ceil(wait / 60))
         response = _login_page(
-            request, status_code=429, name=name, next_path=next_path,
+            request,
+            status_code=429,
+            name=name,
+            next_path=next_path,
             error=f"Too many failed logins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
         )
         response.headers["Retry-After"] = str(math.ceil(wait))
@@ -100,8 +103,7 @@ def login(
     if agent is None:
         state.throttle.failed(*keys)
         log.warning("failed console login for %r from %s", name[:64], client)
-        return _login_page(request, status_code=401, name=name, next_path=next_path,
-                           error="Wrong name or password.")
+        return _login_page(request, status_code=401, name=name, next_path=next_path, error="Wrong name or password.")
     state.throttle.succeeded(keys[0])
     # A fresh session (and CSRF token) at login: nothing from before carries over.
     request.session.clear()

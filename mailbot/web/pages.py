@@ -56,8 +56,16 @@ def queue_page(request: Request, agent: LoggedIn) -> Response:
 
     outcomes = list(dict.fromkeys([*view.outcome_counts, *OUTCOMES]))
     return render(
-        request, "queue.html", view=view, filters=filters, queue_url=queue_url, draft_outcomes=draft_outcomes,
-        statuses=STATUS_CHOICES, intents=INTENTS, languages=LANGUAGES, outcomes=outcomes,
+        request,
+        "queue.html",
+        view=view,
+        filters=filters,
+        queue_url=queue_url,
+        draft_outcomes=draft_outcomes,
+        statuses=STATUS_CHOICES,
+        intents=INTENTS,
+        languages=LANGUAGES,
+        outcomes=outcomes,
     )
 
 
@@ -114,8 +122,9 @@ def _draft_page(request: Request, draft_id: int, *, status_code: int = 200, **ov
     try:
         context = draft_page_context(request, draft_id)
     except DraftNotFound:
-        return render(request, "error.html", status_code=404, title="Not found",
-                      message=f"There is no draft #{draft_id}.")
+        return render(
+            request, "error.html", status_code=404, title="Not found", message=f"There is no draft #{draft_id}."
+        )
     context.update(overrides)
     return render(request, "draft.html", status_code=status_code, **context)
 
@@ -157,16 +166,26 @@ def approve_draft(
     try:
         result = approve(engine=state.engine, settings=state.settings, draft_id=draft_id, agent=agent, body=text)
     except StaleDecision as exc:
-        return _draft_page(request, draft_id, status_code=409, body=text,
-                           problem=_stale_problem(draft_id, exc, request))
+        return _draft_page(
+            request, draft_id, status_code=409, body=text, problem=_stale_problem(draft_id, exc, request)
+        )
     except DraftNotFound:
         return _draft_page(request, draft_id)
     except DraftStateError as exc:
-        return _draft_page(request, draft_id, status_code=409,
-                           problem={"kind": "state", "title": "Nothing was changed", "message": str(exc)})
+        return _draft_page(
+            request,
+            draft_id,
+            status_code=409,
+            problem={"kind": "state", "title": "Nothing was changed", "message": str(exc)},
+        )
     except ReviewError as exc:
-        return _draft_page(request, draft_id, status_code=400, body=text,
-                           problem={"kind": "error", "title": "Not approved", "message": str(exc)})
+        return _draft_page(
+            request,
+            draft_id,
+            status_code=400,
+            body=text,
+            problem={"kind": "error", "title": "Not approved", "message": str(exc)},
+        )
     done = "; ".join(result.actions) if result.actions else "no account change"
     edited = " with your edited text" if result.edited else ""
     flash(request, f"Draft #{draft_id} approved{edited}: {done}. The reply is queued.")
@@ -174,9 +193,7 @@ def approve_draft(
 
 
 @router.post("/drafts/{draft_id}/reject")
-def reject_draft(
-    request: Request, draft_id: int, agent: LoggedIn, reason: Annotated[str, Form()] = ""
-) -> Response:
+def reject_draft(request: Request, draft_id: int, agent: LoggedIn, reason: Annotated[str, Form()] = "") -> Response:
     state = console_state(request)
     target = _next_after(request, draft_id)
     try:
@@ -184,11 +201,20 @@ def reject_draft(
     except DraftNotFound:
         return _draft_page(request, draft_id)
     except DraftStateError as exc:
-        return _draft_page(request, draft_id, status_code=409,
-                           problem={"kind": "state", "title": "Nothing was changed", "message": str(exc)})
+        return _draft_page(
+            request,
+            draft_id,
+            status_code=409,
+            problem={"kind": "state", "title": "Nothing was changed", "message": str(exc)},
+        )
     except ReviewError as exc:  # e.g. no reason given
-        return _draft_page(request, draft_id, status_code=400, reject_reason=reason,
-                           problem={"kind": "error", "title": "Not rejected", "message": str(exc)})
+        return _draft_page(
+            request,
+            draft_id,
+            status_code=400,
+            reject_reason=reason,
+            problem={"kind": "error", "title": "Not rejected", "message": str(exc)},
+        )
     flash(request, f"Draft #{draft_id} rejected: nothing was sent and no account changed.", tone="info")
     return RedirectResponse(target, status_code=303)
 

@@ -192,11 +192,7 @@ service imap-login {{
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                err = (
-                    self._process.stderr.read().decode(errors="replace")
-                    if self._process.stderr
-                    else ""
-                )
+                err = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
                 raise RuntimeError(f"dovecot exited at start: {err}{self.log_text()}")
             try:
                 with socket.create_connection((HOST, self.port), timeout=1) as sock:
@@ -250,9 +246,7 @@ service imap-login {{
         base = self.mail_root / user
         return base if folder == "INBOX" else base / f".{folder}"
 
-    def append(
-        self, raw: bytes, *, user: str = "support", folder: str = "INBOX", flags: Iterable[str] = ()
-    ) -> None:
+    def append(self, raw: bytes, *, user: str = "support", folder: str = "INBOX", flags: Iterable[str] = ()) -> None:
         """Add one message over IMAP, as another mail client or an MTA would."""
         with self.client(user) as client:
             if not client.folder_exists(folder):

@@ -117,9 +117,7 @@ class FlakyHandler(RecordingHandler):
                 return True
         return False
 
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
         if self._refuse("RCPT"):
             return self.reply
         envelope.rcpt_tos.append(address)
@@ -175,10 +173,22 @@ def make_self_signed_cert(directory: Path) -> tuple[Path, Path]:
             raise RuntimeError("need the cryptography package or the openssl CLI") from None
         subprocess.run(
             [
-                openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                "-keyout", str(key), "-out", str(cert),
+                openssl,
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
             ],
             check=True,
             capture_output=True,
@@ -196,9 +206,7 @@ def make_self_signed_cert(directory: Path) -> tuple[Path, Path]:
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=2))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -248,9 +256,7 @@ class SmtpServer:
     def received(self) -> list[Received]:
         return self.handler.received
 
-    def _authenticate(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
-    ) -> AuthResult:
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
         if isinstance(auth_data, LoginPassword):
             login, password = auth_data.login.decode(), auth_data.password.decode()
             if login in self.users and self.users[login] == password:
@@ -271,9 +277,7 @@ class SmtpServer:
             self.cafile = cert
             kwargs.update(tls_context=context, require_starttls=True)
         if self.users:
-            kwargs.update(
-                authenticator=self._authenticate, auth_required=True, auth_require_tls=True
-            )
+            kwargs.update(authenticator=self._authenticate, auth_required=True, auth_require_tls=True)
         self._controller = Controller(
             self.handler,
             hostname=self.host,
