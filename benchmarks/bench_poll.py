@@ -79,8 +79,8 @@ def _settings(args: argparse.Namespace):
 
 
 def child_poll(args: argparse.Namespace) -> dict:
-    from mailbot.db import make_engine
-    from mailbot.poller import poll_once
+    from mailbot.db.engine import make_engine
+    from mailbot.intake.cycle import poll_once
 
     settings = _settings(args)
     engine = make_engine(settings.database.url)
@@ -99,8 +99,8 @@ def child_poll(args: argparse.Namespace) -> dict:
 
 
 def child_idle(args: argparse.Namespace) -> dict:
-    from mailbot.db import make_engine
-    from mailbot.poller import poll_once
+    from mailbot.db.engine import make_engine
+    from mailbot.intake.cycle import poll_once
 
     settings = _settings(args)
     engine = make_engine(settings.database.url)
@@ -166,8 +166,8 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    from mailbot.accounts import import_accounts
-    from mailbot.db import make_engine
+    from mailbot.accounts.csv_import import import_accounts
+    from mailbot.db.engine import make_engine
 
     mails, accounts, config = source_mails()
     work = Path(tempfile.mkdtemp(prefix="bench-poll-"))

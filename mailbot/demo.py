@@ -18,15 +18,16 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-from mailbot.accounts import account_as_csv_dict, find_account, import_accounts
+from mailbot.accounts.csv_import import import_accounts
+from mailbot.accounts.database import account_as_csv_dict, find_account
 from mailbot.config import Settings, settings_from_mapping
-from mailbot.db import make_engine, new_session
-from mailbot.delivery import DeliverySummary, deliver_queued
-from mailbot.draft_views import list_drafts
+from mailbot.db.engine import make_engine, new_session
+from mailbot.intake.cycle import PollSummary, poll_once
 from mailbot.models import InboundMessage
-from mailbot.poller import PollSummary, poll_once
+from mailbot.outbox.queue import DeliverySummary, deliver_queued
 from mailbot.resources import bundled_dir
-from mailbot.review import ApprovalResult, approve
+from mailbot.review.approve import ApprovalResult, approve
+from mailbot.review.read_model import list_drafts
 
 DEMO_DIR = Path("var/demo")
 PLANS = {

@@ -62,7 +62,7 @@ def storage_url(request: pytest.FixtureRequest, tmp_path) -> str:
     from sqlalchemy import text
     from sqlmodel import SQLModel
 
-    from mailbot.db import make_engine
+    from mailbot.db.engine import make_engine
 
     url = request.getfixturevalue("pg_url")
     engine = make_engine(url)
@@ -76,7 +76,7 @@ def storage_url(request: pytest.FixtureRequest, tmp_path) -> str:
 @pytest.fixture
 def db_engine(storage_url: str) -> Iterator[Any]:
     """An engine on ``storage_url`` (so: once on SQLite, once on PostgreSQL), schema made."""
-    from mailbot.db import make_engine
+    from mailbot.db.engine import make_engine
 
     engine = make_engine(storage_url)
     yield engine

@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from mailbot.accounts import MemoryAccountBook
+from mailbot.accounts.book import MemoryAccountBook
 from mailbot.config import Plan
 from mailbot.models import Account
 from mailbot.triage.pipeline import TriageContext
@@ -129,8 +129,8 @@ def poll_maildir(engine, settings, *raws: bytes, today: date) -> list:
 
     from sqlmodel import Session, select
 
+    from mailbot.intake.cycle import poll_once
     from mailbot.models import Draft
-    from mailbot.poller import poll_once
 
     box = mailbox.Maildir(settings.mailbox.path)
     for raw in raws:

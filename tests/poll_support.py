@@ -12,9 +12,9 @@ from servers.mails import EXAMPLE_ACCOUNTS, EXAMPLE_CONFIG
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from mailbot.accounts import import_accounts
+from mailbot.accounts.csv_import import import_accounts
 from mailbot.config import Settings, settings_from_mapping
-from mailbot.db import make_engine, new_session
+from mailbot.db.engine import make_engine, new_session
 from mailbot.models import Draft, InboundMessage
 
 FLAG = "$MailbotTriaged"

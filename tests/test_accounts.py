@@ -13,8 +13,10 @@ import pytest
 from factories import run_cli, write_config
 from sqlmodel import Session, select
 
-from mailbot.accounts import CSV_FIELDS, account_as_csv_dict, import_accounts
-from mailbot.db import make_engine
+from mailbot.accounts.book import CSV_FIELDS
+from mailbot.accounts.csv_import import import_accounts
+from mailbot.accounts.database import account_as_csv_dict
+from mailbot.db.engine import make_engine
 from mailbot.errors import ImportRowError
 from mailbot.models import Account
 

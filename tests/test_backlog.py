@@ -10,12 +10,12 @@ import pytest
 from factories import customer_mail
 from sqlmodel import Session, select
 
-from mailbot.accounts import MemoryAccountBook
+from mailbot.accounts.book import MemoryAccountBook
 from mailbot.config import settings_from_mapping
-from mailbot.db import make_engine
+from mailbot.db.engine import make_engine
 from mailbot.errors import ConfigError
+from mailbot.intake.cycle import poll_once
 from mailbot.models import Draft, InboundMessage
-from mailbot.poller import poll_once
 from mailbot.triage.pipeline import TriageContext, triage_message
 
 LINK = "Please link my VA va@firma.example."
@@ -93,7 +93,7 @@ def test_status_says_when_intake_is_stale(tmp_path: Path) -> None:
 
     from mailbot_cli import run_mailbot
 
-    from mailbot.health import check_health
+    from mailbot.status import check_health
 
     settings = _settings(tmp_path)
     env = {"MAILBOT_DATABASE_URL": settings.database.url}

@@ -22,18 +22,13 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from mailbot.config import OutboxSettings, Settings, SmtpSettings, SupportSettings
-from mailbot.db import new_session
-from mailbot.delivery import DeliverySummary, deliver_queued, queue_reply
+from mailbot.db.engine import new_session
 from mailbot.errors import DraftStateError, PermanentDeliveryError, TemporaryDeliveryError
 from mailbot.mail.reply import parse_reply
-from mailbot.mail.smtp import (
-    SmtpDeferred,
-    SmtpRejected,
-    SmtpUnavailable,
-    send_smtp,
-    write_file_outbox,
-)
 from mailbot.models import AuditEvent, Draft, InboundMessage, OutboxMessage
+from mailbot.outbox.file import write_file_outbox
+from mailbot.outbox.queue import DeliverySummary, deliver_queued, queue_reply
+from mailbot.outbox.smtp import SmtpDeferred, SmtpRejected, SmtpUnavailable, send_smtp
 
 T0 = datetime(2030, 1, 7, 9, 0, 0, tzinfo=UTC)  # SQLModel's datetime columns are aware UTC
 SUPPORT = "support@mailbot.example"
@@ -560,7 +555,7 @@ def test_send_smtp_sorts_failures(smtp_server_factory, smtp_rejecting_server):
 
 
 def test_send_command_prints_the_counts(smtp_server, tmp_path):
-    from mailbot.db import make_engine
+    from mailbot.db.engine import make_engine
 
     database = tmp_path / "mailbot.db"
     config = tmp_path / "mailbot.toml"

@@ -133,9 +133,9 @@ def test_a_failed_copy_to_sent_is_recorded_and_the_reply_still_counts_as_sent(
     dovecot, imap_user, smtp_server, tmp_path: Path
 ) -> None:
     from mailbot.config import load_settings
-    from mailbot.db import make_engine
-    from mailbot.delivery import deliver_queued
-    from mailbot.review import approve
+    from mailbot.db.engine import make_engine
+    from mailbot.outbox.queue import deliver_queued
+    from mailbot.review.approve import approve
 
     config = _setup(tmp_path, dovecot, imap_user, smtp_server, sent_folder="Sent")
     (first, *_rest) = json_lines(run_mailbot("--config", config, "drafts", "list", "--json", cwd=tmp_path).stdout)

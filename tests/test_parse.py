@@ -137,7 +137,7 @@ def test_raw_latin1_header_bytes_fall_back_to_cp1252() -> None:
 def test_list_lines_are_requests_and_the_signature_is_not(tmp_path) -> None:
     from datetime import date
 
-    from mailbot.accounts import MemoryAccountBook
+    from mailbot.accounts.book import MemoryAccountBook
     from mailbot.config import settings_from_mapping
     from mailbot.triage.pipeline import TriageContext, triage_message
 
@@ -155,7 +155,7 @@ def test_list_lines_are_requests_and_the_signature_is_not(tmp_path) -> None:
 def test_reply_goes_to_reply_to_unless_it_points_back_at_us() -> None:
     from datetime import date
 
-    from mailbot.accounts import MemoryAccountBook
+    from mailbot.accounts.book import MemoryAccountBook
     from mailbot.config import settings_from_mapping
     from mailbot.triage.pipeline import TriageContext, triage_message
 

@@ -17,7 +17,7 @@ from servers.mails import EXAMPLE_ACCOUNTS, example_mails, simple_mail
 from sqlalchemy import func, select
 
 from mailbot.config import load_settings
-from mailbot.db import make_engine
+from mailbot.db.engine import make_engine
 from mailbot.models import InboundMessage, MailboxState
 
 
@@ -213,7 +213,7 @@ def _processes_using(config: Path) -> list[str]:
 def test_killing_a_backlog_poll_leaves_no_worker_behind_and_the_rerun_completes(
     dovecot, imap_user, storage_url, tmp_path
 ) -> None:
-    from mailbot.triage_workers import PARALLEL_MIN_MAILS
+    from mailbot.intake.workers import PARALLEL_MIN_MAILS
 
     total = PARALLEL_MIN_MAILS * 2
     for n in range(total):

@@ -18,11 +18,11 @@ from poll_support import (
 from servers.mails import example_mails, numbered_mails, simple_mail, with_message_id
 from sqlalchemy import select
 
-from mailbot.accounts import DbAccountBook
-from mailbot.db import new_session
+from mailbot.accounts.database import DbAccountBook
+from mailbot.db.engine import new_session
+from mailbot.intake.cycle import poll_once
 from mailbot.mail.imap import ImapSource
 from mailbot.models import InboundMessage, MailboxState
-from mailbot.poller import poll_once
 from mailbot.triage.pipeline import TriageContext, triage_message
 
 
@@ -313,7 +313,7 @@ def test_same_mail_in_two_mailboxes_is_stored_once(dovecot, storage_url) -> None
 
 
 def test_a_backlog_is_triaged_in_worker_processes_with_the_same_result(dovecot, imap_user, storage_url) -> None:
-    from mailbot.triage_workers import PARALLEL_MIN_MAILS
+    from mailbot.intake.workers import PARALLEL_MIN_MAILS
 
     total = PARALLEL_MIN_MAILS + 50
     for n, raw in enumerate(numbered_mails(total, prefix="backlog")):

@@ -8,7 +8,7 @@ from pathlib import Path
 from poll_support import drafts, engine_with_accounts, make_settings, stored
 from servers.mails import example_mails, simple_mail
 
-from mailbot.poller import poll_once
+from mailbot.intake.cycle import poll_once
 
 
 def test_maildir_poll_stores_each_mail_once_and_marks_it(storage_url, tmp_path: Path) -> None:

@@ -16,12 +16,12 @@ from factories import customer_mail as mail
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from mailbot.accounts import upsert_accounts
+from mailbot.accounts.csv_import import upsert_accounts
 from mailbot.config import Settings, settings_from_mapping
-from mailbot.delivery import deliver_queued
 from mailbot.errors import DraftStateError, ReviewError, StaleDecision
 from mailbot.models import Account, AuditEvent, Draft, OutboxMessage
-from mailbot.review import approve, reject
+from mailbot.outbox.queue import deliver_queued
+from mailbot.review.approve import approve, reject
 
 TODAY = date(2026, 6, 15)
 PAID = date(2027, 1, 31)
@@ -260,6 +260,6 @@ def test_only_approval_queues_replies() -> None:
         for path in package.rglob("*.py")
         if re.search(r"\bqueue_reply\(|\bOutboxMessage\(", path.read_text(encoding="utf-8"))
     }
-    assert callers == {"delivery.py", "models.py", "review.py"}  # models.py: the class itself
-    review = (package / "review.py").read_text(encoding="utf-8")
+    assert callers == {"outbox/queue.py", "models.py", "review/approve.py"}  # models.py: the class itself
+    review = (package / "review" / "approve.py").read_text(encoding="utf-8")
     assert review.count("queue_reply(") == 1 and "def approve(" in review

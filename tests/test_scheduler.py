@@ -23,7 +23,8 @@ from servers.mails import simple_mail
 
 from mailbot.config import load_settings
 from mailbot.errors import ConfigError
-from mailbot.scheduler import PollService, backoff_seconds, make_trigger, run_service
+from mailbot.intake.service import PollService, make_trigger, run_service
+from mailbot.outbox.backoff import backoff_seconds
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:
@@ -55,20 +56,6 @@ def test_a_cycle_logs_one_line_and_backs_off_while_the_server_is_down(dovecot, i
     assert len(lines) == 3 and service.failures == 3
     assert [line.split("next try in ")[1].split("s;")[0] for line in lines] == ["10", "20", "25"]
     assert all("mailbox unavailable" in line and "delivery:" in line for line in lines)
-
-
-def test_delivery_is_skipped_with_a_log_line_when_the_module_is_missing(tmp_path, caplog, monkeypatch) -> None:
-    mailbox.Maildir(tmp_path / "md", create=True).add(simple_mail(1))
-    settings = make_settings(f"sqlite:///{tmp_path / 'db.sqlite'}", {"kind": "maildir", "path": str(tmp_path / "md")})
-    service = PollService(settings, engine=engine_with_accounts(settings))
-    monkeypatch.setitem(sys.modules, "mailbot.delivery", None)  # as if the module were absent
-    with caplog.at_level(logging.INFO, logger="mailbot.run"):
-        service.cycle()
-        service.cycle()
-    messages = [r.getMessage() for r in caplog.records if r.name == "mailbot.run"]
-    assert messages.count("delivery step skipped: mailbot.delivery is not available") == 1
-    assert "poll: fetched 1, drafted 1" in messages[1] and "delivery: skipped" in messages[1]
-    assert "poll: fetched 0" in messages[2]
 
 
 def test_backoff_postpones_the_scheduled_job(dovecot, imap_user, tmp_path, caplog) -> None:
@@ -173,7 +160,7 @@ def test_run_stops_cleanly_on_sigint(tmp_path) -> None:
 
 
 def test_sigterm_during_a_backlog_stops_between_batches_and_loses_nothing(dovecot, imap_user, tmp_path) -> None:
-    from mailbot.triage_workers import PARALLEL_MIN_MAILS
+    from mailbot.intake.workers import PARALLEL_MIN_MAILS
 
     total = PARALLEL_MIN_MAILS + 200  # big enough for the worker processes
     for n in range(total):

@@ -9,7 +9,7 @@ import pytest
 from servers.mails import simple_mail
 
 from mailbot.errors import MailboxUnavailable
-from mailbot.mail.sources import MaildirSource
+from mailbot.mail.maildir import MaildirSource
 
 
 def _maildir(path: Path, count: int) -> mailbox.Maildir:

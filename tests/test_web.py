@@ -31,11 +31,11 @@ from servers.smtp import free_port
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from mailbot.accounts import upsert_accounts
+from mailbot.accounts.csv_import import upsert_accounts
 from mailbot.config import Settings, settings_from_mapping
-from mailbot.db import make_engine
-from mailbot.draft_views import mail_view
+from mailbot.db.engine import make_engine
 from mailbot.models import Account, Agent, AuditEvent, Draft, InboundMessage, OutboxMessage
+from mailbot.review.read_model import mail_view
 from mailbot.web.agents import add_agent, remove_agent
 from mailbot.web.app import create_app
 from mailbot.web.security import CONTENT_SECURITY_POLICY, secret_file

@@ -36,10 +36,10 @@ from test_web import (
     stored_draft,
 )
 
-from mailbot.accounts import upsert_accounts
-from mailbot.db import make_engine
-from mailbot.delivery import deliver_queued
+from mailbot.accounts.csv_import import upsert_accounts
+from mailbot.db.engine import make_engine
 from mailbot.models import AuditEvent
+from mailbot.outbox.queue import deliver_queued
 from mailbot.web.agents import add_agent
 from mailbot.web.app import create_app
 

@@ -25,7 +25,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from mailbot.config import MailboxSettings
 from mailbot.errors import ConfigError, MailboxUnavailable
-from mailbot.mail.sources import FetchedMessage, FolderState, MailSource
+from mailbot.mail.source import FetchedMessage, FolderState, MailSource
 
 log = logging.getLogger(__name__)
 _BYTES_REPR = re.compile(r"""b(['"]).*\1""", re.S)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from mailbot.accounts import AccountBook, AccountLike
+from mailbot.accounts.book import AccountBook, AccountLike
 from mailbot.config import Plan
 from mailbot.triage.extract import Request
 

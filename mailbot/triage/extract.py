@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
-from mailbot.accounts import AccountBook
+from mailbot.accounts.book import AccountBook
 from mailbot.triage.addresses import find_addresses
 from mailbot.triage.rules import Rules
 

@@ -14,7 +14,7 @@ from datetime import date
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from mailbot.accounts import AccountBook
+from mailbot.accounts.book import AccountBook
 from mailbot.config import Plan, Settings
 from mailbot.mail.parse import DEFAULT_MAX_BYTES, Mail, parse_mail
 from mailbot.mail.quotes import OwnText, strip_quoted_history

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from mailbot.db import new_session
+from mailbot.db.engine import new_session
 from mailbot.web.agents import find_agent, verify_login
 from mailbot.web.render import flash, render
 from mailbot.web.state import console_state

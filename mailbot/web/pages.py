@@ -1,6 +1,6 @@
 """The console's pages: queue, one draft, history; and the approve / reject actions.
 
-Approve and reject call ``mailbot.review`` and nothing else: the console never
+Approve and reject call ``mailbot.review.approve`` and nothing else: the console never
 changes an account or queues a reply on its own. A refusal from review (the
 records changed, another agent was faster) is shown on the draft page, with the
 agent's edited text kept in the form.
@@ -15,12 +15,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, func, select
 
-from mailbot.accounts import find_account
-from mailbot.db import new_session
-from mailbot.draft_views import find_draft, mail_view
+from mailbot.accounts.database import find_account
+from mailbot.db.engine import new_session
 from mailbot.errors import DraftNotFound, DraftStateError, ReviewError, StaleDecision
 from mailbot.models import Account, Draft
-from mailbot.review import approve, list_audit, reject
+from mailbot.review.approve import approve, reject
+from mailbot.review.audit import list_audit
+from mailbot.review.read_model import find_draft, mail_view
 from mailbot.web.auth import HOME, LoggedIn
 from mailbot.web.present import OUTCOMES, mark_addresses, request_addresses
 from mailbot.web.queue import (

@@ -16,8 +16,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from mailbot.draft_views import DRAFT_STATUSES
 from mailbot.models import Draft
+from mailbot.review.read_model import DRAFT_STATUSES
 
 STATUS_CHOICES = (*DRAFT_STATUSES, "all")
 INTENTS = ("link", "reactivate")

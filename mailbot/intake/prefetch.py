@@ -15,7 +15,7 @@ import queue
 import threading
 from collections.abc import Iterator, Sequence
 
-from mailbot.mail.sources import FetchedMessage, MailSource
+from mailbot.mail.source import FetchedMessage, MailSource
 
 _DONE = object()
 

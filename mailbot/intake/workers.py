@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from mailbot.config import Settings
 from mailbot.errors import MailbotError
-from mailbot.inbound_rows import TriagedMail
+from mailbot.intake.store import TriagedMail
 
 #: A cycle with at least this many new mails triages in worker processes.
 PARALLEL_MIN_MAILS = 400
@@ -83,8 +83,8 @@ def _start_worker(settings: Settings, today: date) -> None:
     # on their task queue for ever (their siblings keep its pipe open): leave
     # as soon as the parent is gone.
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    from mailbot.accounts import DbAccountBook
-    from mailbot.db import make_engine, new_session
+    from mailbot.accounts.database import DbAccountBook
+    from mailbot.db.engine import make_engine, new_session
     from mailbot.triage.pipeline import TriageContext
 
     engine = make_engine(settings.database.url, create=False)

@@ -20,11 +20,7 @@ a server that echoes credentials back is redacted.
 from __future__ import annotations
 
 import base64
-import os
-import re
-import tempfile
 from email.message import EmailMessage
-from pathlib import Path
 
 import aiosmtplib
 
@@ -159,52 +155,3 @@ async def send_smtp(message: EmailMessage, *, settings: SmtpSettings) -> str:
         # Some recipients took it: the reply is sent, note who did not.
         reply += " (refused: " + "; ".join(f"{a}: {r}" for a, r in refused.items()) + ")"
     return _redact(reply, settings)
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
-
-
-def outbox_file_name(message_id: str) -> str:
-    """A file name from a Message-ID: stable, so a rerun overwrites instead of adding."""
-    name = _UNSAFE.sub("_", message_id.strip().strip("<>")).lstrip(".")
-    return (name or "message")[:200] + ".eml"
-
-
-def write_file_outbox(message: EmailMessage, *, path: str | Path) -> Path:
-    """Write ``message`` as one ``.eml`` file in ``path`` and return the file.
-
-    Written to a temporary file in the same folder, flushed to disk and renamed,
-    so a reader (or a crash) never sees half a message.
-    """
-    folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    message_id = str(message.get("Message-ID") or "")
-    if not message_id:
-        raise ValueError("reply has no Message-ID")
-    target = folder / outbox_file_name(message_id)
-    fd, temp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".eml")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(reply_bytes(message))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    _fsync_folder(folder)
-    return target
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

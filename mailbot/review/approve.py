@@ -13,16 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
-from mailbot.accounts import DbAccountBook
+from mailbot.accounts.database import DbAccountBook
 from mailbot.config import Plan, Settings
-from mailbot.delivery import queue_reply
 from mailbot.errors import DraftNotFound, DraftStateError, ReviewError, StaleDecision
 from mailbot.models import Account, AuditEvent, Draft, utcnow
+from mailbot.outbox.queue import queue_reply
 from mailbot.triage.decide import Action, Decision, decide_requests
 from mailbot.triage.extract import Request
 
@@ -165,21 +164,3 @@ def reject(*, engine: Engine, draft_id: int, agent: str, reason: str) -> Draft:
         session.add(AuditEvent(agent=agent, action="rejected", draft_id=draft_id, detail={"reason": reason.strip()}))
         session.commit()
         return draft
-
-
-def list_audit(*, session: Session, draft_id: int | None = None, limit: int = 200) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)  # type: ignore[union-attr]
-    if draft_id is not None:
-        query = query.where(AuditEvent.draft_id == draft_id)
-    return list(session.exec(query))
-
-
-def audit_as_dict(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "at": event.at.isoformat(timespec="seconds"),
-        "agent": event.agent,
-        "action": event.action,
-        "draft_id": event.draft_id,
-        "detail": event.detail,
-    }

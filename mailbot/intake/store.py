@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic_core import PydanticUndefined
 from sqlmodel import SQLModel
 
-from mailbot.mail.sources import FetchedMessage
+from mailbot.mail.source import FetchedMessage
 from mailbot.models import Draft, InboundMessage, utcnow
 
 if TYPE_CHECKING:  # importing it would load Jinja2 into every idle poll

@@ -10,7 +10,6 @@ running cycle finish its current batch, then the process exits 0.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import sys
@@ -18,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -27,20 +25,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from mailbot.config import Settings
-from mailbot.db import make_engine
+from mailbot.db.engine import make_engine
 from mailbot.errors import ConfigError, MailbotError, MailboxUnavailable
-from mailbot.mail.sources import MailSource, make_source
-from mailbot.poller import poll_once
+from mailbot.intake.cycle import poll_once
+from mailbot.mail.source import MailSource, make_source
+from mailbot.outbox.backoff import backoff_seconds
 
 log = logging.getLogger("mailbot.run")
 JOB_ID = "poll-and-deliver"
-
-
-def backoff_seconds(failures: int, *, base: float, cap: float) -> float:
-    """The wait after ``failures`` failed cycles in a row: base, 2×base, 4×base … ≤ cap."""
-    if failures <= 0:
-        return base
-    return min(base * 2 ** (failures - 1), max(cap, base))
 
 
 def make_trigger(settings: Settings) -> CronTrigger | IntervalTrigger:
@@ -72,7 +64,6 @@ class PollService:
         self.stop_event = stop_event or threading.Event()
         self.failures = 0
         self.scheduler: BackgroundScheduler | None = None
-        self._delivery_missing_logged = False
 
     def cycle(self) -> None:
         """The scheduled job: never raises, logs exactly one line."""
@@ -110,22 +101,15 @@ class PollService:
         return delay
 
     def _deliver(self) -> str:
-        """Send approved replies; the delivery module may not exist in every build."""
+        """Send approved replies; delivery trouble is reported in the cycle's line, never stops intake."""
+        from mailbot.outbox.queue import deliver_queued
+
         try:
-            delivery: Any = importlib.import_module("mailbot.delivery")
-        except ModuleNotFoundError as exc:
-            if exc.name != "mailbot.delivery":
-                raise
-            if not self._delivery_missing_logged:
-                log.info("delivery step skipped: mailbot.delivery is not available")
-                self._delivery_missing_logged = True
-            return "skipped (not available)"
-        try:
-            summary = delivery.deliver_queued(engine=self.engine, settings=self.settings)
-        except Exception as exc:  # delivery trouble must not stop intake
+            summary = deliver_queued(engine=self.engine, settings=self.settings)
+        except Exception as exc:
             log.debug("delivery failed", exc_info=True)
             return f"failed: {_one_line(exc)}"
-        return summary.line() if hasattr(summary, "line") else str(summary)
+        return summary.line()
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,9 +1,4 @@
-"""Account look-ups and the CSV import.
-
-The triage core asks an ``AccountBook`` (a protocol) rather than a database, so
-the decisions stay pure and testable; ``DbAccountBook`` answers from SQL and
-caches per instance, since one triage run asks about the same accounts often.
-"""
+"""The CSV import of the vendor's account export: validated whole, applied all-or-nothing."""
 
 from __future__ import annotations
 
@@ -13,117 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
+from mailbot.accounts.book import CSV_FIELDS, STATUSES
+from mailbot.accounts.database import find_account
 from mailbot.errors import ImportRowError
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from mailbot.models import Account
-
-CSV_FIELDS = ("account_id", "email", "plan", "status", "paid_until", "primary_account_id")
-STATUSES = ("active", "trial", "expired", "cancelled")
-
-
-class AccountLike(Protocol):
-    account_id: int
-    email: str
-    plan: str
-    status: str
-    paid_until: date | None
-    primary_account_id: int | None
-
-
-class AccountBook(Protocol):
-    """What the decisions need to know about account records."""
-
-    def by_email(self, email: str) -> AccountLike | None: ...
-
-    def by_id(self, account_id: int) -> AccountLike | None: ...
-
-    def linked_members(self, primary_id: int) -> list[AccountLike]: ...
-
-
-@dataclass
-class MemoryAccountBook:
-    """Accounts held in memory: for tests and for re-checking a batch of decisions."""
-
-    accounts: list[AccountLike]
-
-    def by_email(self, email: str) -> AccountLike | None:
-        return next((a for a in self.accounts if a.email == email.lower()), None)
-
-    def by_id(self, account_id: int) -> AccountLike | None:
-        return next((a for a in self.accounts if a.account_id == account_id), None)
-
-    def linked_members(self, primary_id: int) -> list[AccountLike]:
-        return [a for a in self.accounts if a.primary_account_id == primary_id]
-
-
-@dataclass(frozen=True)
-class AccountRecord:
-    """An account row as the decisions read it (plain values, no ORM session)."""
-
-    account_id: int
-    email: str
-    plan: str
-    status: str
-    paid_until: date | None
-    primary_account_id: int | None
-
-
-_COLUMNS = "account_id, email, plan, status, paid_until, primary_account_id"
-
-
-class DbAccountBook:
-    """Account look-ups against the database, cached for the life of the instance.
-
-    Plain SQL through SQLAlchemy Core on a session or connection: the triage path
-    (a dry run over thousands of mails, or a poll) needs no ORM objects. Use a fresh
-    instance per poll cycle or per approval so a cache never outlives the records.
-    """
-
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection  # a Session or a Connection: both execute text()
-        self._by_email: dict[str, AccountRecord | None] = {}
-        self._members: dict[int, list[AccountRecord]] = {}
-
-    def _rows(self, where: str, **params: object) -> list[AccountRecord]:
-        result = self.connection.execute(text(f"SELECT {_COLUMNS} FROM account WHERE {where}"), params)
-        return [AccountRecord(*_typed(row)) for row in result]
-
-    def by_email(self, email: str) -> AccountRecord | None:
-        key = email.lower()
-        if key not in self._by_email:
-            self._by_email[key] = next(iter(self._rows("email = :email", email=key)), None)
-        return self._by_email[key]
-
-    def by_id(self, account_id: int) -> AccountRecord | None:
-        return next(iter(self._rows("account_id = :id", id=account_id)), None)
-
-    def linked_members(self, primary_id: int) -> list[AccountRecord]:
-        if primary_id not in self._members:
-            self._members[primary_id] = self._rows("primary_account_id = :id ORDER BY account_id", id=primary_id)
-        return self._members[primary_id]
-
-
-def _typed(row: Any) -> tuple[Any, ...]:
-    """SQLite hands dates back as text through text(); PostgreSQL as dates."""
-    paid = row[4]
-    if isinstance(paid, str):
-        paid = date.fromisoformat(paid[:10])
-    return (row[0], row[1], row[2], row[3], paid, row[5])
-
-
-def find_account(*, session: Session, email: str) -> Account | None:
-    from sqlmodel import select
-
-    from mailbot.models import Account
-
-    return session.exec(select(Account).where(Account.email == email.strip().lower())).first()
 
 
 def parse_account_rows(text: str) -> list[Account]:
@@ -230,15 +124,3 @@ def upsert_accounts(*, engine: Engine, rows: Iterable[Account]) -> ImportSummary
                 updated += 1
         session.commit()
     return ImportSummary(inserted=inserted, updated=updated)
-
-
-def account_as_csv_dict(account: AccountLike) -> dict[str, str | int | None]:
-    """The CSV's fields, for `accounts show --json`."""
-    return {
-        "account_id": account.account_id,
-        "email": account.email,
-        "plan": account.plan,
-        "status": account.status,
-        "paid_until": account.paid_until.isoformat() if account.paid_until else None,
-        "primary_account_id": account.primary_account_id,
-    }

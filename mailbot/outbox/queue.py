@@ -22,18 +22,20 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import and_, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from mailbot.config import Settings
-from mailbot.db import new_session
-from mailbot.errors import DraftStateError, MailboxUnavailable, PermanentDeliveryError, TemporaryDeliveryError
+from mailbot.db.engine import new_session
+from mailbot.errors import DraftStateError, PermanentDeliveryError, TemporaryDeliveryError
 from mailbot.mail.reply import build_reply, envelope_recipients, parse_reply, reply_bytes
-from mailbot.mail.smtp import SmtpUnavailable, send_smtp, write_file_outbox
-from mailbot.models import AuditEvent, Draft, OutboxMessage
+from mailbot.models import Draft, OutboxMessage
+from mailbot.outbox.events import delivery_event
+from mailbot.outbox.file import write_file_outbox
+from mailbot.outbox.sent_copy import copy_to_sent_folder
+from mailbot.outbox.smtp import SmtpUnavailable, send_smtp
 
 log = logging.getLogger(__name__)
 
@@ -157,25 +159,8 @@ def deliver_queued(*, engine: Engine, settings: Settings, now: datetime | None =
             summary.sent += 1
             sent.append(row)
     if sent and settings.smtp is not None and settings.mailbox.kind == "imap" and settings.mailbox.sent_folder:
-        _copy_to_sent_folder(engine=engine, settings=settings, rows=sent, now=clock())
+        copy_to_sent_folder(engine=engine, settings=settings, rows=sent, now=clock())
     return summary
-
-
-def _copy_to_sent_folder(*, engine: Engine, settings: Settings, rows: list[OutboxMessage], now: datetime) -> None:
-    """Put the sent replies in the mailbox's Sent folder, so colleagues in a mail client see
-    them. The replies are already out: a failure here is recorded, never retried as a send."""
-    from mailbot.mail.imap import ImapSource
-
-    try:
-        with ImapSource(settings.mailbox) as source:
-            for row in rows:
-                source.append(settings.mailbox.sent_folder, row.raw)
-    except MailboxUnavailable as exc:
-        log.warning("could not copy %d sent replies to %s: %s", len(rows), settings.mailbox.sent_folder, exc)
-        with new_session(engine) as session:
-            for row in rows:
-                session.add(_audit(row, "sent_copy_failed", now, error=str(exc)))
-            session.commit()
 
 
 def _code(exc: Exception) -> int | None:
@@ -218,7 +203,7 @@ def _flag_interrupted(*, engine: Engine, now: datetime) -> list[int]:
                 continue  # another instance flagged it first
             row = session.get(OutboxMessage, row_id, populate_existing=True)
             assert row is not None and row.id is not None
-            session.add(_audit(row, "delivery_needs_agent", now, reason=row.last_error))
+            session.add(delivery_event(row, "delivery_needs_agent", now, reason=row.last_error))
             flagged.append(row.id)
         session.commit()
     return flagged
@@ -321,21 +306,6 @@ def _transmit(row: OutboxMessage, *, settings: Settings) -> str:
     return asyncio.run(send_smtp(message, settings=settings.smtp))
 
 
-def _audit(row: OutboxMessage, action: str, now: datetime, **detail: Any) -> AuditEvent:
-    return AuditEvent(
-        at=now,
-        action=action,
-        draft_id=row.draft_id,
-        detail={
-            "outbox_id": row.id,
-            "message_id": row.message_id,
-            "to": row.to,
-            "attempts": row.attempts,
-            **detail,
-        },
-    )
-
-
 def _load(session: Session, row: OutboxMessage) -> OutboxMessage:
     fresh = session.get(OutboxMessage, row.id, populate_existing=True)
     assert fresh is not None
@@ -359,7 +329,7 @@ def _record_sent(*, engine: Engine, row: OutboxMessage, now: datetime, reply: st
         fresh.last_error = None
         session.add(fresh)
         _set_draft_status(session, fresh.draft_id, "sent")
-        session.add(_audit(fresh, "sent", now, reply=reply))
+        session.add(delivery_event(fresh, "sent", now, reply=reply))
         session.commit()
 
 
@@ -388,7 +358,7 @@ def _record_temporary(
         session.add(fresh)
         retry_at = fresh.next_attempt_at.isoformat()
         detail = {"error": str(error), "code": _code(error), "retry_at": retry_at}
-        session.add(_audit(fresh, "delivery_retry", now, **detail))
+        session.add(delivery_event(fresh, "delivery_retry", now, **detail))
         session.commit()
         return False
 
@@ -406,7 +376,7 @@ def _record_unavailable(
         fresh.next_attempt_at = now + timedelta(seconds=settings.outbox.retry_base_seconds)
         fresh.last_error = str(error)
         session.add(fresh)
-        session.add(_audit(fresh, "delivery_retry", now, error=str(error), counted=False))
+        session.add(delivery_event(fresh, "delivery_retry", now, error=str(error), counted=False))
         session.commit()
 
 
@@ -417,5 +387,5 @@ def _record_failed(*, engine: Engine, row: OutboxMessage, now: datetime, error: 
         fresh.last_error = error
         session.add(fresh)
         _set_draft_status(session, fresh.draft_id, "failed")
-        session.add(_audit(fresh, "delivery_failed", now, error=error, code=code))
+        session.add(delivery_event(fresh, "delivery_failed", now, error=error, code=code))
         session.commit()

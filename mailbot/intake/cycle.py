@@ -35,13 +35,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from mailbot.config import Settings
-from mailbot.db import new_session
-from mailbot.inbound_rows import clean_text, failure_row, quick_dedup_key, record_rows
-from mailbot.locks import mailbox_lock
-from mailbot.mail.prefetch import BatchPrefetcher
-from mailbot.mail.sources import FetchedMessage, MailSource, make_source
+from mailbot.db.engine import new_session
+from mailbot.intake.locks import mailbox_lock
+from mailbot.intake.prefetch import BatchPrefetcher
+from mailbot.intake.store import clean_text, failure_row, quick_dedup_key, record_rows
+from mailbot.intake.workers import InProcess, Outcome, Pending, WorkerPool, choose_triager
+from mailbot.mail.source import FetchedMessage, MailSource, make_source
 from mailbot.models import Draft, InboundMessage, MailboxState, utcnow
-from mailbot.triage_workers import InProcess, Outcome, Pending, WorkerPool, choose_triager
 
 log = logging.getLogger(__name__)
 
@@ -384,7 +384,7 @@ def _run_batches(
 
     def context() -> Any:
         # Imported here: an idle poll from cron never loads rules and templates.
-        from mailbot.accounts import DbAccountBook
+        from mailbot.accounts.database import DbAccountBook
         from mailbot.triage.pipeline import TriageContext
 
         return TriageContext.from_settings(settings, accounts=DbAccountBook(session), today=today)

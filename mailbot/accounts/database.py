@@ -1,0 +1,83 @@
+"""Account look-ups and the CSV import.
+
+The triage core asks an ``AccountBook`` (a protocol) rather than a database, so
+the decisions stay pure and testable; ``DbAccountBook`` answers from SQL and
+caches per instance, since one triage run asks about the same accounts often.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+
+from mailbot.accounts.book import AccountLike, AccountRecord
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from mailbot.models import Account
+
+
+_COLUMNS = "account_id, email, plan, status, paid_until, primary_account_id"
+
+
+class DbAccountBook:
+    """Account look-ups against the database, cached for the life of the instance.
+
+    Plain SQL through SQLAlchemy Core on a session or connection: the triage path
+    (a dry run over thousands of mails, or a poll) needs no ORM objects. Use a fresh
+    instance per poll cycle or per approval so a cache never outlives the records.
+    """
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection  # a Session or a Connection: both execute text()
+        self._by_email: dict[str, AccountRecord | None] = {}
+        self._members: dict[int, list[AccountRecord]] = {}
+
+    def _rows(self, where: str, **params: object) -> list[AccountRecord]:
+        result = self.connection.execute(text(f"SELECT {_COLUMNS} FROM account WHERE {where}"), params)
+        return [AccountRecord(*_typed(row)) for row in result]
+
+    def by_email(self, email: str) -> AccountRecord | None:
+        key = email.lower()
+        if key not in self._by_email:
+            self._by_email[key] = next(iter(self._rows("email = :email", email=key)), None)
+        return self._by_email[key]
+
+    def by_id(self, account_id: int) -> AccountRecord | None:
+        return next(iter(self._rows("account_id = :id", id=account_id)), None)
+
+    def linked_members(self, primary_id: int) -> list[AccountRecord]:
+        if primary_id not in self._members:
+            self._members[primary_id] = self._rows("primary_account_id = :id ORDER BY account_id", id=primary_id)
+        return self._members[primary_id]
+
+
+def _typed(row: Any) -> tuple[Any, ...]:
+    """SQLite hands dates back as text through text(); PostgreSQL as dates."""
+    paid = row[4]
+    if isinstance(paid, str):
+        paid = date.fromisoformat(paid[:10])
+    return (row[0], row[1], row[2], row[3], paid, row[5])
+
+
+def find_account(*, session: Session, email: str) -> Account | None:
+    from sqlmodel import select
+
+    from mailbot.models import Account
+
+    return session.exec(select(Account).where(Account.email == email.strip().lower())).first()
+
+
+def account_as_csv_dict(account: AccountLike) -> dict[str, str | int | None]:
+    """The CSV's fields, for `accounts show --json`."""
+    return {
+        "account_id": account.account_id,
+        "email": account.email,
+        "plan": account.plan,
+        "status": account.status,
+        "paid_until": account.paid_until.isoformat() if account.paid_until else None,
+        "primary_account_id": account.primary_account_id,
+    }

@@ -1,0 +1,54 @@
+"""`mailbot accounts …`: import and show account records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mailbot.cli.app import app, console, err_console, print_json_line, settings_of
+
+accounts_app = typer.Typer(no_args_is_help=True, help="Account records.")
+
+
+app.add_typer(accounts_app, name="accounts")
+
+
+@accounts_app.command("import")
+def accounts_import(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="CSV with account records.")]
+) -> None:
+    """Insert or update account records (all-or-nothing: a bad row changes nothing)."""
+    from mailbot.accounts.csv_import import import_accounts
+    from mailbot.db.engine import make_engine
+
+    settings = settings_of(ctx)
+    summary = import_accounts(engine=make_engine(settings.database.url), path=file)
+    console.print(
+        f"imported {summary.inserted + summary.updated} accounts ({summary.inserted} new, {summary.updated} updated)"
+    )
+
+
+@accounts_app.command("show")
+def accounts_show(
+    ctx: typer.Context,
+    email: str,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """One account record, with the CSV's fields."""
+    from mailbot.accounts.database import account_as_csv_dict, find_account
+    from mailbot.db.engine import make_engine, new_session
+
+    settings = settings_of(ctx)
+    with new_session(make_engine(settings.database.url)) as session:
+        account = find_account(session=session, email=email)
+    if account is None:
+        err_console.print(f"no account has the address {email.strip().lower()}")
+        raise typer.Exit(1)
+    record = account_as_csv_dict(account)
+    if as_json:
+        print_json_line(record)
+        return
+    for key, value in record.items():
+        console.print(f"{key:>20}: {'' if value is None else value}", highlight=False)
