@@ -1,8 +1,7 @@
-"""Account look-ups and the CSV import.
+"""The embedded account book: mailbot's own ``account`` table.
 
-The triage core asks an ``AccountBook`` (a protocol) rather than a database, so
-the decisions stay pure and testable; ``DbAccountBook`` answers from SQL and
-caches per instance, since one triage run asks about the same accounts often.
+``DbAccountBook`` answers the triage core's questions from SQL and caches per
+instance, since one triage run asks about the same accounts often.
 """
 
 from __future__ import annotations

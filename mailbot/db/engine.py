@@ -1,4 +1,4 @@
-"""Engine and sessions; the schema is created on first use.
+"""Engine and sessions.
 
 SQLite is the embedded default; PostgreSQL (``postgresql+psycopg://``) is for
 teams that run several instances against one database.

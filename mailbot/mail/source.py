@@ -1,9 +1,8 @@
-"""Where mail comes from: one interface, an IMAP and a local Maildir backend.
+"""Where mail comes from: the interface both backends (``imap.py``, ``maildir.py``) implement.
 
 The poller speaks only UIDs, the way IMAP does (sequence numbers shift when
 another client expunges, and helpdesks lose mail that way), so the Maildir
-backend hands out UIDs too: it keeps a ``mailbot-uidlist`` beside the messages,
-like Dovecot's ``dovecot-uidlist``, with a UIDVALIDITY and one UID per file.
+backend hands out UIDs too.
 
 Nothing here ever deletes mail. Marking a message as triaged means a keyword
 flag (stored the Dovecot way in a Maildir, so a Dovecot serving the same Maildir

@@ -1,4 +1,4 @@
-"""Hand a reply to the SMTP server (aiosmtplib) or write it to the file outbox.
+"""Hand a reply to the SMTP server (aiosmtplib).
 
 Failures are sorted by what the caller should do next:
 
