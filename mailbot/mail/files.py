@@ -1,46 +1,85 @@
-"""Mail from local files for ``mailbot triage``: .eml files, folders of them, mbox files."""
+"""Mail from local files for ``mailbot triage``: .eml files, folders of them, mbox files.
+
+One file is one mail unless it is really an mbox: a ``.eml`` may start with an
+mbox-style ``From sender date`` envelope line (mutt, procmail and many exports
+write one), and a body line starting with "From " must not split it. A file
+counts as an mbox by its extension, or when it starts with an envelope line and
+holds another one further down; messages are split only at an envelope line
+after a blank line and followed by a header line, so an unescaped "From here
+on …" in a body stays where it is.
+"""
 
 from __future__ import annotations
 
-import mailbox
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
+
+_SINGLE_MAIL_SUFFIXES = frozenset({".eml", ".msg", ".txt"})
+_MBOX_SUFFIXES = frozenset({".mbox", ".mbx", ".mbs"})
+# "From sender date" at the start of a message, then a header field ("Return-Path: …").
+_ENVELOPE = re.compile(rb"(?:\A|(?<=\n\n)|(?<=\n\r\n))From [^\r\n]*\r?\n(?=[!-9;-~]+:)")
 
 
 @dataclass(frozen=True)
 class MailFile:
-    label: str  # what the JSON line calls it: the file's name, or name#N inside an mbox
+    label: str  # what the JSON line calls it: the path under the folder given, or name#N inside an mbox
     raw: bytes = b""
     error: str | None = None
 
 
-def _is_mbox(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(5) == b"From "
+def split_mbox(data: bytes) -> list[bytes]:
+    """The messages of an mbox, without their envelope lines (``>From`` quoting is kept as written)."""
+    starts = [m.start() for m in _ENVELOPE.finditer(data)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = [*starts, len(data)]
+    messages = []
+    for begin, end in pairwise(bounds):
+        chunk = data[begin:end]
+        if chunk.startswith(b"From "):
+            chunk = chunk.split(b"\n", 1)[1] if b"\n" in chunk else b""
+        messages.append(chunk)
+    return messages
 
 
-def _from_file(path: Path) -> Iterator[MailFile]:
+def _is_mbox(path: Path, data: bytes) -> bool:
+    suffix = path.suffix.lower()
+    if suffix in _MBOX_SUFFIXES:
+        return True
+    if suffix in _SINGLE_MAIL_SUFFIXES or not data.startswith(b"From "):
+        return False
+    return sum(1 for _ in _ENVELOPE.finditer(data)) > 1
+
+
+def _from_file(path: Path, label: str) -> Iterator[MailFile]:
     try:
-        if _is_mbox(path):
-            box = mailbox.mbox(path, create=False)
-            for index, key in enumerate(box.keys(), start=1):
-                yield MailFile(f"{path.name}#{index}", box.get_bytes(key))
-            return
-        yield MailFile(path.name, path.read_bytes())
+        data = path.read_bytes()
     except OSError as exc:
-        yield MailFile(path.name, error=f"cannot read {path}: {exc.strerror or exc}")
+        yield MailFile(label, error=f"cannot read {path}: {exc.strerror or exc}")
+        return
+    if not _is_mbox(path, data):
+        yield MailFile(label, data)
+        return
+    for index, raw in enumerate(split_mbox(data), start=1):
+        yield MailFile(f"{label}#{index}", raw)
 
 
 def iter_mail_files(paths: Iterable[Path]) -> Iterator[MailFile]:
-    """Every message under ``paths``, in a stable order; unreadable paths become errors."""
+    """Every message under ``paths``, in a stable order; unreadable paths become errors.
+
+    Files in a folder are named by their path under it ("2026-05/x.eml"), so two
+    ``x.eml`` in different sub-folders can be told apart.
+    """
     for path in paths:
         if path.is_dir():
             # A dangling symlink is listed (as an error line), never silently skipped.
             listed = (p for p in path.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists()))
             for child in sorted(p for p in listed if not p.name.startswith(".")):
-                yield from _from_file(child)
+                yield from _from_file(child, child.relative_to(path).as_posix())
         elif path.is_file():
-            yield from _from_file(path)
+            yield from _from_file(path, path.name)
         else:
             yield MailFile(path.name or str(path), error=f"no such file or folder: {path}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.header import decode_header
@@ -148,12 +149,38 @@ def _first_msgid(value: str | None) -> str | None:
 
 
 def _is_attachment(part: Message) -> bool:
-    disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    # compat32 hands back a Header object, not a str, when the value holds raw 8-bit
+    # bytes (filename="März.pdf" as German clients write it): str() reads both.
+    disposition = str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
     return disposition == "attachment"
 
 
+_REPORT_TYPES = frozenset(
+    {"multipart/report", "message/delivery-status", "message/feedback-report", "message/disposition-notification"}
+)
+
+
+def _outer_parts(msg: Message) -> Iterator[Message]:
+    """The message and its parts three levels down, breadth first, not inside attached
+    mail: how deep real gateways nest reports (multipart/mixed around the report)."""
+    level = [msg]
+    for _depth in range(3):
+        yield from level
+        level = [p for part in level if part.get_content_type() != "message/rfc822" for p in _subparts(part)]
+
+
+def _is_machine_report(msg: Message) -> bool:
+    """A delivery-status, feedback (ARF) or read-receipt report, also one wrapped in a multipart."""
+    return any(part.get_content_type() in _REPORT_TYPES for part in _outer_parts(msg))
+
+
+def _subparts(part: Message) -> list[Message]:
+    payload = part.get_payload()
+    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+
+
 def _body_parts(msg: Message) -> tuple[Message | None, Message | None]:
-    """The first inline text/plain and text/html parts (not attachments, not forwarded .eml)."""
+    """The first inline text/plain and text/html parts (not attachments, not attached mail)."""
     plain = html = None
     stack = [msg]
     while stack:
@@ -162,9 +189,7 @@ def _body_parts(msg: Message) -> tuple[Message | None, Message | None]:
         if part.is_multipart():
             if ctype == "message/rfc822":
                 continue
-            payload = part.get_payload()
-            if isinstance(payload, list):
-                stack[0:0] = payload
+            stack[0:0] = _subparts(part)
             continue
         if _is_attachment(part):
             continue
@@ -200,10 +225,45 @@ def _part_text(part: Message) -> tuple[str, str | None]:
     return decode_bytes(payload, part.get_content_charset())
 
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _lf_line_endings(raw: bytes) -> bytes:
+    """Mail saved with CR-only line endings (old Mac tools) reads as one header line
+    without this: the parser splits on LF. Only when the head has no LF at all."""
+    head = raw[:4096]
+    if b"\r" in head and b"\n" not in head:
+        return _LONE_CR.sub(b"\n", raw)
+    return raw
+
+
+def _attached_message(msg: Message) -> Message | None:
+    """The first attached message (message/rfc822), breadth first."""
+    for part in _outer_parts(msg):
+        if part.get_content_type() == "message/rfc822":
+            inner = _subparts(part)
+            return inner[0] if inner else None
+    return None
+
+
+def _body_text(msg: Message) -> tuple[str, str, str | None]:
+    """(text, plain | html | none, charset defect): text/plain, else the HTML as text."""
+    plain, html = _body_parts(msg)
+    text, source, defect = "", "none", None
+    if plain is not None:
+        text, defect = _part_text(plain)
+        source = "plain"
+    if html is not None and (not text.strip() or _links_missing_from(text, html)):
+        html_source, html_defect = _part_text(html)
+        text, source, defect = html_to_text(html_source), "html", html_defect or defect
+    return text, source, defect
+
+
 def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Mail:
     """Parse raw bytes into a ``Mail``; never raises on malformed input."""
     digest = hashlib.sha256(raw).hexdigest()
     defects: list[str] = []
+    raw = _lf_line_endings(raw)
     unreadable = None
     if len(raw) > max_bytes:
         size = len(raw)
@@ -232,15 +292,14 @@ def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Mail:
     text, source = "", "none"
     if unreadable is None:
         try:
-            plain, html = _body_parts(msg)
-            defect = None
-            if plain is not None:
-                text, defect = _part_text(plain)
-                source = "plain"
-            if html is not None and (not text.strip() or _links_missing_from(text, html)):
-                html_source, html_defect = _part_text(html)
-                text, source, defect = html_to_text(html_source), "html", html_defect or defect
-            if plain is None and html is None:
+            text, source, defect = _body_text(msg)
+            if source == "none" or not text.strip():
+                # Only an attached message ("forward as attachment"): read through it.
+                inner = _attached_message(msg)
+                attached = _body_text(inner) if inner is not None else ("", "none", None)
+                if attached[0].strip():
+                    text, source, defect = attached
+            if source == "none":
                 unreadable = "no text part"
             if defect:
                 defects.append(defect)
@@ -263,7 +322,7 @@ def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Mail:
         headers=headers,
         text=text.replace("\r\n", "\n").replace("\r", "\n"),
         text_source=source,
-        is_delivery_report=msg.get_content_type() == "multipart/report",
+        is_delivery_report=_is_machine_report(msg),
         defects=tuple(defects),
         unreadable=unreadable,
     )

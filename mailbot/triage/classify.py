@@ -18,18 +18,42 @@ _WORD = re.compile(r"[\w']+|n't", re.U)
 _SPACE = re.compile(r"\s+")
 
 
+# The address part of a raw From header: inside <…> when there is one, else the value.
+_RAW_ADDRESS = re.compile(r"<([^<>]*)>\s*$")
+
+
+def _raw_sender_local_part(mail: Mail) -> str | None:
+    """The From header's local part read from the raw value, also where the parser
+    found no address: bounces come "From: MAILER-DAEMON <>", "From: <>" or
+    "From: <MAILER-DAEMON>" without a domain. "" is the null sender."""
+    raw = mail.header("from")
+    if raw is None:
+        return None
+    inside = _RAW_ADDRESS.search(raw)
+    address = (inside.group(1) if inside else raw).strip().strip('"').lower()
+    return address.split("@", 1)[0].strip()
+
+
 def machine_mail_reason(mail: Mail, rules: Rules) -> str | None:
     """Why the mail is automatic (never to be answered), or None for a person's mail."""
     for rule in rules.auto_headers:
         for value in mail.header_all(rule.name):
             if rule.pattern is None or rule.pattern.search(value):
                 return f"header {rule.name}: {value.strip()[:80]}"
-    if mail.sender:
-        local = mail.sender.split("@", 1)[0]
-        if local in rules.auto_sender_local_parts:
-            return f"sender {mail.sender} is a machine address"
+    local = mail.sender.split("@", 1)[0] if mail.sender else _raw_sender_local_part(mail)
+    if local == "" and mail.sender is None:
+        return "the sender is empty (a bounce's null sender)"
+    if local and (
+        local in rules.auto_sender_local_parts
+        or (rules.auto_sender_patterns and rules.auto_sender_patterns.search(local))
+    ):
+        return f"sender {mail.sender or local} is a machine address"
     if mail.is_delivery_report:
-        return "multipart/report delivery status notification"
+        return "delivery status, feedback or read-receipt report"
+    if rules.auto_subject and (subject := rules.auto_subject.match(mail.subject.lower())):
+        return f"machine subject {subject.group(0)!r}"
+    if rules.auto_body and (line := rules.auto_body.search(mail.text.lower())):
+        return f"mass-mail footer {line.group(0)[:80]!r}"
     return None
 
 

@@ -39,6 +39,9 @@ class Rules:
     sender_is_team_member: re.Pattern[str]
     auto_headers: tuple[HeaderRule, ...]
     auto_sender_local_parts: frozenset[str]
+    auto_sender_patterns: re.Pattern[str] | None = None
+    auto_subject: re.Pattern[str] | None = None  # matched from the subject's start
+    auto_body: re.Pattern[str] | None = None
 
 
 def _union(file: Path, table: dict, key: str, lists: tuple[str, ...] = ("de", "en")) -> re.Pattern[str]:
@@ -62,6 +65,16 @@ def _union(file: Path, table: dict, key: str, lists: tuple[str, ...] = ("de", "e
             except re.error as exc:
                 raise ConfigError(f"{file}: [{key}] phrase {phrase!r} is not a valid pattern: {exc}") from None
         raise
+
+
+def _optional_union(file: Path, table: dict, key: str) -> re.Pattern[str] | None:
+    """A top-level list of patterns (rules/auto.toml), or None when the operator has none."""
+    phrases = table.get(key, [])
+    if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+        raise ConfigError(f"{file}: {key} must be a list of patterns")
+    if not phrases:
+        return None
+    return _union(file, {key: {"all": phrases}}, key, ("all",))
 
 
 def _read(file: Path) -> dict:
@@ -104,4 +117,7 @@ def load_rules(folder: str = "") -> Rules:
         ),
         auto_headers=tuple(headers),
         auto_sender_local_parts=frozenset(p.lower() for p in auto.get("sender_local_parts", [])),
+        auto_sender_patterns=_optional_union(auto_file, auto, "sender_local_patterns"),
+        auto_subject=_optional_union(auto_file, auto, "subject_patterns"),
+        auto_body=_optional_union(auto_file, auto, "body_patterns"),
     )
