@@ -12,23 +12,44 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DAY = r"(?:\w{2,10}\.?,?\s+)?"
+# Something that dates or addresses an attribution line: a digit (date, time) or an address.
+_DATED = r"(?=.*(?:\d|@))"
 
 # A reply header ends the customer's text; everything after it is history.
 _REPLY_HEADERS = [
-    # Gmail/Apple/Thunderbird EN: "On Tue, Jun 10, 2025 at 4:41 PM X <x@y> wrote:"
-    re.compile(r"^\s*On\b.{0,300}?\bwrote:\s*$", re.I | re.S),
+    # Gmail/Apple/Thunderbird EN: "On Tue, Jun 10, 2025 at 4:41 PM X <x@y> wrote:"; some
+    # clients drop the colon, Zoho and Android frame it: "---- On … wrote ----"
+    re.compile(rf"^\s*(?:-{{2,}}\s*)?On\b{_DATED}.{{0,300}}?\bwrote:?\s*(?:-{{2,}})?\s*$", re.I | re.S),
     # DE: "Am Di., 10. Juni 2025 um 16:41 Uhr schrieb X <x@y>:", "Am 02.06.25 um 09:14 schrieb X:"
-    re.compile(r"^\s*Am\b.{0,300}?\bschrieb\b.{0,200}?:\s*$", re.I | re.S),
-    # Apple Mail EN variant "On 2 Jun 2025, at 09:14, X <x@y> wrote:" is covered above.
+    re.compile(rf"^\s*(?:-{{2,}}\s*)?Am\b{_DATED}.{{0,300}}?\bschrieb\b.{{0,200}}?:?\s*(?:-{{2,}})?\s*$", re.I | re.S),
+    # Without "On"/"Am": "Max Kollege <max@x> schrieb am Mo., 1. Juni 2026 um 10:00 Uhr:",
+    # "Name <addr> schrieb:", "Name <addr> wrote:", "x@y wrote:"
+    re.compile(r"^\s*[^\n]{0,120}?\S+@\S+?>?\)?\s+(?:schrieb|wrote|a écrit)\b.{0,160}:\s*$", re.I | re.S),
+    # old Gmail: "2014-03-20 8:48 GMT+01:00 Name <addr>:"
+    re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s+\d{1,2}:\d{2}\b.{0,200}@.{0,200}:\s*$", re.S),
     re.compile(r"^\s*-{2,}\s*(Original Message|Ursprüngliche Nachricht|Original-Nachricht)\s*-{2,}\s*$", re.I),
     re.compile(r"^\s*_{10,}\s*$"),  # Outlook's rule line above the From: block
-    re.compile(
-        r"^\s*(Sent from my \w+|Von meinem \w+ gesendet|Gesendet von meinem \w+|"
-        r"Get Outlook for \w+|Outlook für \w+ beziehen|Gesendet von Outlook für \w+)\b.*$",
-        re.I,
-    ),
 ]
+
+# A device or app line ("Sent from my iPhone", "Von meinem Samsung Galaxy gesendet",
+# "Sent from Outlook Mobile", "Gesendet mit der WEB.DE Mail App"): short, the whole
+# line, and naming a device or mail app, so "Sent from my desk, it is easier" stays.
+_DEVICE_LINE = re.compile(
+    r"^\s*(?:(?:sent|gesendet|get|envoyé)\s+(?:from|von|with|mit|via|using|de)\b|"
+    r"von\s+mein\w*\b|diese nachricht wurde\b|outlook für\b)[^,;!?]{0,80}$",
+    re.I,
+)
+_DEVICE_WORD = re.compile(
+    r"\b(i?phone|ipad|android|samsung|galaxy|mobile\w*|mobil\w*|handy|smartphone|tablet|outlook|"
+    r"mail|yahoo|gmx|web\.?de|t-online|freenet|proton\w*|huawei|xiaomi|pixel|blackberry|"
+    r"windows|telefon|phone|app|superhuman|spark|bluemail|aol|zoho|icloud|mac|ios)\b",
+    re.I,
+)
+
+
+def _is_device_line(line: str) -> bool:
+    return bool(_DEVICE_LINE.match(line)) and len(line.split()) <= 12 and bool(_DEVICE_WORD.search(line))
+
 
 # Outlook's header block: "Von:/From:" followed within a few lines by "Gesendet:/Sent:/Date:".
 _BLOCK_FROM = re.compile(r"^\s*\*?(From|Von|De)\s*:\*?\s*\S", re.I)
@@ -44,7 +65,11 @@ _FORWARD = re.compile(
     re.I,
 )
 # Every marker above starts with one of these; other lines skip the detailed checks.
-_CANDIDATE = re.compile(r"^[\s>]*(\*?(on|am|from|von|de|sent|gesendet|get|outlook|begin|anfang)\b|-{2,}|_{10,})", re.I)
+_CANDIDATE = re.compile(
+    r"^[\s>]*(\*?(on|am|from|von|de|sent|gesendet|get|outlook|begin|anfang|date|datum|diese|envoyé)\b"
+    r"|-{2,}|_{10,}|\d{4}-\d\d-\d\d)|\b(schrieb|wrote|a écrit)\b",
+    re.I,
+)
 _SIGNATURE = re.compile(r"^(-- ?|--\u00a0)$")
 _QUOTED = re.compile(r"^\s*>")
 
@@ -54,6 +79,11 @@ class OwnText:
     own: str  # what the customer wrote now (plus anything they deliberately forwarded)
     quoted: str  # history and signature, for the agent to unfold
     uncertain: bool = False  # the rules found nothing of the customer's own: all text kept
+
+
+# Only attributions that start like these are joined across wrapped lines; a name
+# form ("Max <max@x> wrote:") is joined only when the line break is inside the <…>.
+_WRAPPED_START = re.compile(r"^\s*(?:-{2,}\s*)?(?:on|am)\s|^\s*\d{4}-\d\d-\d\d\s|^[^<>]*<[^<>]*$", re.I)
 
 
 def _reply_header_at(lines: list[str], i: int) -> int:
@@ -67,19 +97,27 @@ def _reply_header_at(lines: list[str], i: int) -> int:
         if span > 1 and not lines[i + span - 1].strip():
             break
         joined = " ".join(line.strip() for line in lines[i : i + span])
-        if any(rx.match(joined) for rx in _REPLY_HEADERS) and (
-            span == 1 or lines[i].lstrip().lower().startswith(("on ", "am "))
-        ):
+        if any(rx.match(joined) for rx in _REPLY_HEADERS) and (span == 1 or _WRAPPED_START.match(lines[i])):
             return span
+    if _is_device_line(lines[i]):
+        return 1
     return 0
 
 
 def _outlook_block_at(lines: list[str], i: int) -> tuple[bool, bool]:
-    """(is a From:/Sent: header block, is it a forward) for a block starting at line i."""
-    if not _BLOCK_FROM.match(lines[i]):
+    """(is a From:/Sent: header block, is it a forward) for a block starting at line i.
+
+    Outlook starts it with "From:/Von:", new Outlook and Samsung sometimes with
+    "Date:", web.de/GMX with "Gesendet:" and then "Von:": the block is a From line
+    and a Sent/Date line within a few lines of each other, whichever comes first.
+    """
+    first = lines[i]
+    starts_from = bool(_BLOCK_FROM.match(first))
+    if not (starts_from or _BLOCK_SENT.match(first)):
         return False, False
     window = lines[i + 1 : i + 7]
-    if not any(_BLOCK_SENT.match(line) for line in window):
+    other = _BLOCK_SENT if starts_from else _BLOCK_FROM
+    if not any(other.match(line) for line in window):
         return False, False
     for line in window:
         subject = _BLOCK_SUBJECT.match(line)
@@ -107,7 +145,7 @@ def strip_quoted_history(text: str, *, subject: str = "") -> OwnText:
     forward_subject = bool(_FORWARD_SUBJECT.match(subject))
     while i < len(lines):
         line = lines[i]
-        if not _CANDIDATE.match(line):
+        if not _CANDIDATE.search(line):
             if in_signature or _QUOTED.match(line):
                 quoted.append(line)
             else:
@@ -123,8 +161,9 @@ def strip_quoted_history(text: str, *, subject: str = "") -> OwnText:
             own.extend(_unquote(rest) for rest in lines[i:])
             break
         header = _reply_header_at(lines, i)
-        if header and not any(line.strip() for line in own) and _quote_follows(lines, i + header):
-            # Bottom-posting: "On … wrote:" and the quote come first, the answer below.
+        if header and _quote_follows(lines, i + header):
+            # A ">"-quote is history line by line: what follows it unquoted is the
+            # customer's answer below the quote ("Hi," / "On … wrote:" / quote / answer).
             quoted.extend(lines[i : i + header])
             i += header
             continue
