@@ -63,39 +63,88 @@ def _negated(text: str, start: int, rules: Rules) -> bool:
     return any(rules.negation.fullmatch(word) for word in window)
 
 
-def _affirmed(pattern: re.Pattern[str], text: str, rules: Rules) -> str | None:
-    """The first match of pattern that no negation cancels."""
+_SENTENCE_END = re.compile(r"[.!?;](?:\s|$)")
+_CONTEXT_CHARS = 150  # how far an account word or address may stand from a request phrase
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the sentence around text[start:end] (text is whitespace-collapsed)."""
+    begin = max((m.end() for m in _SENTENCE_END.finditer(text, max(0, start - 300), start)), default=0)
+    stop = _SENTENCE_END.search(text, end)
+    return begin, stop.start() if stop else len(text)
+
+
+def _counts(match: re.Match[str], text: str, rules: Rules) -> bool:
+    """A request phrase counts when nothing cancels it: no negation just before it, no
+    other request in its sentence (unlink, reset, how-to, refund, …: SPEC "Only requests
+    to act count"), and an account or address near it ("Verbinden Sie Ihre Ohrhörer")."""
+    if _negated(text, match.start(), rules):
+        return False
+    begin, stop = _sentence(text, match.start(), match.end())
+    if rules.not_a_request.search(text, begin, stop):
+        return False
+    low, high = max(0, match.start() - _CONTEXT_CHARS), match.end() + _CONTEXT_CHARS
+    near = text[low:high]
+    return "<addr>" in near or bool(rules.account_context.search(near))
+
+
+def _affirmed(pattern: re.Pattern[str], text: str, rules: Rules) -> re.Match[str] | None:
+    """The first match of pattern that nothing cancels."""
     for match in pattern.finditer(text):
-        if not _negated(text, match.start(), rules):
-            return match.group(0)
+        if _counts(match, text, rules):
+            return match
     return None
 
 
-def _addresses_as_tokens(text: str) -> str:
-    """Every address (plain or obfuscated) as "<addr>", so phrases span them."""
+def _addresses_as_tokens(text: str, *, sender: str | None = None) -> str:
+    """Every address (plain or obfuscated) as "<addr>", so phrases span them; the
+    sender's own address as "<sender>" (it names no one else)."""
     parts, last = [], 0
-    for _address, start, end in find_addresses(text):
+    for address, start, end in find_addresses(text):
         parts.append(text[last:start])
-        parts.append("<addr>")
+        parts.append("<sender>" if address == sender else "<addr>")
         last = end
     parts.append(text[last:])
     return "".join(parts)
 
 
-def classify_intent(*, own_text: str, subject: str, rules: Rules) -> tuple[str, str]:
+def _asks(own: str, pattern: re.Pattern[str], rules: Rules) -> bool:
+    """The customer's own text asks for it: an ask cue ("bitte", "could you"), or a
+    request that opens its sentence as an imperative ("Reactivate my VA's account")."""
+    if rules.ask.search(own):
+        return True
+    for match in pattern.finditer(own):
+        begin, _stop = _sentence(own, match.start(), match.end())
+        if not own[begin : match.start()].strip(" ,:-") and _counts(match, own, rules):
+            return True
+    return False
+
+
+def classify_intent(*, own_text: str, subject: str, rules: Rules, sender: str | None = None) -> tuple[str, str]:
     """(intent, reason) for a person's mail: link, reactivate or other."""
     # Replies keep "Re:/AW:" subjects of the original thread; the subject still names the topic.
     # Rule phrases are lower case; wrapped lines and addresses must not break a phrase.
-    text = _SPACE.sub(" ", _addresses_as_tokens(f"{subject}\n{own_text}").lower())
-    if not (rules.account_context.search(text) or "<addr>" in text):
+    own = _SPACE.sub(" ", _addresses_as_tokens(own_text, sender=sender).lower()).strip()
+    text = _SPACE.sub(" ", _addresses_as_tokens(subject, sender=sender).lower()).strip() + ". " + own
+    if not (rules.account_context.search(text) or "<addr>" in text or "<sender>" in text):
         return "other", "no account is mentioned"
-    phrase = _affirmed(rules.reactivate, text, rules)
-    if phrase:
-        return "reactivate", f"reactivation phrase {phrase!r}"
-    link = _affirmed(rules.link, text, rules)
-    renewal, lapse = rules.renewal.search(text), rules.lapse.search(text)
-    if renewal and lapse and (link or rules.team_cues.search(text)):
-        return "reactivate", f"renewal {renewal.group(0)!r} with a lapsed login {lapse.group(0)!r}"
-    if link:
-        return "link", f"link phrase {link!r}"
-    return "other", "no link or reactivation request found"
+    intent, why, phrase = "other", "no link or reactivation request found", None
+    if found := _affirmed(rules.reactivate, text, rules):
+        intent, why, phrase = "reactivate", f"reactivation phrase {found.group(0)!r}", found
+    else:
+        link = _affirmed(rules.link, text, rules)
+        renewal, lapse = rules.renewal.search(text), rules.lapse.search(text)
+        if renewal and lapse and (link or rules.team_cues.search(text)):
+            intent = "reactivate"
+            why = f"renewal {renewal.group(0)!r} with a lapsed login {lapse.group(0)!r}"
+            phrase = link or renewal
+        elif link:
+            intent, why, phrase = "link", f"link phrase {link.group(0)!r}", link
+    if phrase is None:
+        return intent, why
+    # SPEC "Only requests to act count": a text that names no one but the sender and
+    # asks for nothing (a thank-you, a complaint about a past reactivation) is no
+    # request, and records must not make one up for it.
+    if "<addr>" not in own and not _asks(own, phrase.re, rules):
+        return "other", "names no account and asks for nothing"
+    return intent, why

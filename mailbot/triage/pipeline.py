@@ -159,7 +159,7 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         )
     split: OwnText = strip_quoted_history(mail.text, subject=mail.subject)
     language = detect_language(f"{mail.subject}\n{split.own}")
-    intent, reason = classify_intent(own_text=split.own, subject=mail.subject, rules=ctx.rules)
+    intent, reason = classify_intent(own_text=split.own, subject=mail.subject, rules=ctx.rules, sender=mail.sender)
     common = dict(
         **base,
         language=language,
