@@ -1,7 +1,7 @@
 """Triage throughput against the stdlib floor, measured in the same run.
 
 Builds N mails (default 3,000) from the sample corpus with unique Message-IDs,
-times ``mailbot triage --json`` over them, and times the floor: a Python
+times ``mailbot triage --json`` and ``triage --summary --json`` over them, and times the floor: a Python
 process that parses each file with ``email.policy.default`` and reads
 ``get_body().get_content()``. Both run as fresh processes, so both pay start-up.
 
@@ -85,15 +85,18 @@ def main() -> None:
         subprocess.run(
             [*mailbot, "accounts", "import", str(base / "accounts.csv")], check=True, env=env, stdout=subprocess.DEVNULL
         )
-        floor_times, triage_times = [], []
-        for _ in range(args.rounds):  # interleaved, so drift on a noisy machine hits both
+        floor_times, triage_times, summary_times = [], [], []
+        for _ in range(args.rounds):  # interleaved, so drift on a noisy machine hits all
             floor_times.append(timed([sys.executable, "-c", FLOOR, str(folder)], env))
             triage_times.append(timed([*mailbot, "triage", "--json", str(folder)], env))
-    floor, triage = min(floor_times), min(triage_times)
+            summary_times.append(timed([*mailbot, "triage", "--summary", "--json", str(folder)], env))
+    floor, triage, summary = min(floor_times), min(triage_times), min(summary_times)
     print(f"corpus: {len(sources)} source mails from {base}, {args.mails} mails built")
     print(f"floor  (policy.default parse + get_content): {args.mails / floor:8.0f} mails/s  ({floor:.2f} s)")
     print(f"triage (mailbot triage --json):              {args.mails / triage:8.0f} mails/s  ({triage:.2f} s)")
+    print(f"summary (mailbot triage --summary --json):   {args.mails / summary:8.0f} mails/s  ({summary:.2f} s)")
     print(f"ratio triage/floor: {floor / triage:.2f}x (best of {args.rounds}; target >= 1.0x)")
+    print(f"ratio summary/triage: {triage / summary:.2f}x (target >= 1.0x: the report costs no more than the JSON)")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import pytest
 from mailbot_cli import REPO, SHARED_CORPUS, json_lines, run_mailbot
 
 OWN_DATA = REPO / "tests" / "data"
+REAL_MAIL = OWN_DATA / "realmail"  # issue 12: real client layouts, hard negatives, machine mail, files
 
 
 def _expected(folder: Path) -> dict[str, dict]:
@@ -119,3 +120,39 @@ def test_own_corpus_covers_every_outcome_of_both_tables(own_results: tuple[dict,
     }
     assert {("link", o) for o in link} <= seen
     assert {("reactivate", o) for o in reactivate} <= seen
+
+
+@pytest.fixture(scope="module")
+def real_mail_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+    tmp = tmp_path_factory.mktemp("realmail")
+    return _run_corpus(REAL_MAIL, REAL_MAIL / "mails", tmp)
+
+
+def test_real_client_layouts_give_expected_intents_pairs_and_outcomes(real_mail_results: tuple[dict, dict]) -> None:
+    expected, actual = real_mail_results
+    assert len(expected) >= 50
+    assert _mismatches(expected, actual) == []
+
+
+def test_real_mail_negatives_and_machine_mail_get_no_draft_and_no_action(real_mail_results: tuple[dict, dict]) -> None:
+    expected, actual = real_mail_results
+    negatives = [name for name, row in expected.items() if row["intent"] in ("other", "auto")]
+    assert len(negatives) >= 20
+    for name in negatives:
+        assert actual[name]["draft"] is None and actual[name]["requests"] == [], name
+
+
+def test_real_mail_files_in_sub_folders_are_named_by_their_path(real_mail_results: tuple[dict, dict]) -> None:
+    _expected_rows, actual = real_mail_results
+    assert {"de/same-name.eml", "en/same-name.eml"} <= set(actual)
+    assert actual["de/same-name.eml"]["sender"] != actual["en/same-name.eml"]["sender"]
+
+
+def test_real_mail_files_are_current() -> None:
+    """tests/data/realmail is written by its make_realmail.py: the two must agree."""
+    import subprocess
+    import sys
+
+    script = REAL_MAIL / "make_realmail.py"
+    result = subprocess.run([sys.executable, script, "--check"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout

@@ -19,8 +19,13 @@ from pathlib import Path
 
 _SINGLE_MAIL_SUFFIXES = frozenset({".eml", ".msg", ".txt"})
 _MBOX_SUFFIXES = frozenset({".mbox", ".mbx", ".mbs"})
-# "From sender date" at the start of a message, then a header field ("Return-Path: …").
-_ENVELOPE = re.compile(rb"(?:\A|(?<=\n\n)|(?<=\n\r\n))From [^\r\n]*\r?\n(?=[!-9;-~]+:)")
+# "From sender date" at the start of a message: then a header field ("Return-Path: …"),
+# or a ctime date ("Mon Jun  1 10:00:00 2026") so that a message broken right at its
+# first byte still starts where it should.
+_ENVELOPE = re.compile(
+    rb"(?:\A|(?<=\n\n)|(?<=\n\r\n))From (?:[^\r\n]*\r?\n(?=[!-9;-~]+:)"
+    rb"|\S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d{1,2}:\d{2}(?::\d{2})? (?:\S+ )?\d{4}[^\r\n]*\r?\n)"
+)
 
 
 @dataclass(frozen=True)
