@@ -167,3 +167,10 @@ def test_reply_goes_to_reply_to_unless_it_points_back_at_us() -> None:
     looped = triage_message(base + b"Reply-To: Support <SUPPORT@vendor.example>\n" + body, ctx)
     assert office.draft.to == "office@firma.example"
     assert looped.draft.to == "boss@firma.example"
+
+
+def test_an_rfc2231_charset_on_a_single_part_does_not_break_the_report_check() -> None:
+    raw = b"From: a@b.example\nContent-Type: text/plain; charset*=utf-8''utf-16\n\n\xff\xfe"
+    mail = parse_mail(raw)
+    assert mail.is_delivery_report is False
+    assert mail.sender == "a@b.example"

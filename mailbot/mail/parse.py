@@ -175,6 +175,8 @@ def _is_machine_report(msg: Message) -> bool:
 
 
 def _subparts(part: Message) -> list[Message]:
+    if not part.is_multipart():  # get_payload() of a leaf decodes it, and may raise on odd charsets
+        return []
     payload = part.get_payload()
     return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
 
