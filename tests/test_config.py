@@ -90,7 +90,7 @@ agency = true
 def test_environment_password_overrides_the_file(tmp_path):
     path = write(tmp_path, '[mailbox]\npassword = "from-file"\n')
     settings = load_settings(path, env={"MAILBOT_MAILBOX_PASSWORD": "from-env"})
-    assert settings.mailbox.password == "from-env"
+    assert settings.mailbox.password.get_secret_value() == "from-env"
 
 
 def test_environment_port_is_read_as_a_whole_number():
@@ -138,13 +138,15 @@ def config_error(data: dict, env: dict | None = None) -> str:
 def test_non_numeric_port_in_the_file_names_the_key():
     message = config_error({"mailbox": {"port": "abc"}})
     assert message.startswith("mailbox.port:")
-    assert "'abc'" in message
+    assert "expected a whole number" in message
+    assert "abc" not in message  # errors never repeat the value: it may be a misplaced secret
 
 
 def test_non_numeric_port_in_the_environment_names_the_variable():
     message = config_error({}, {"MAILBOT_MAILBOX_PORT": "abc"})
     assert "MAILBOT_MAILBOX_PORT" in message
-    assert "'abc'" in message
+    assert "expected a whole number" in message
+    assert "abc" not in message
 
 
 def test_port_above_65535_is_refused():
@@ -155,7 +157,7 @@ def test_unknown_security_mode_names_the_key_and_the_choices():
     message = config_error({"mailbox": {"security": "tls"}})
     assert message.startswith("mailbox.security:")
     assert "ssl, starttls, none" in message
-    assert "'tls'" in message
+    assert "'tls'" not in message
 
 
 def test_unknown_smtp_security_mode_names_the_key():
@@ -177,7 +179,8 @@ def test_unknown_key_is_named_with_its_section():
 def test_negative_team_seats_names_the_plan_key():
     message = config_error({"plans": {"x": {"team_seats": -1}}})
     assert message.startswith("plans.x.team_seats:")
-    assert "-1" in message
+    assert ">= 0" in message
+    assert "-1" not in message
 
 
 def test_missing_team_seats_names_the_plan_key():
@@ -248,8 +251,8 @@ def test_passwords_and_secret_key_never_appear_in_repr(tmp_path):
         '[web]\nsecret_key = "web-Secret-3"\n',
     )
     settings = load_settings(path, env={"MAILBOT_MAILBOX_PASSWORD": "env-Secret-4"})
-    assert settings.mailbox.password == "env-Secret-4"
-    assert settings.smtp is not None and settings.smtp.password == "smtp-Secret-2"
+    assert settings.mailbox.password.get_secret_value() == "env-Secret-4"
+    assert settings.smtp is not None and settings.smtp.password.get_secret_value() == "smtp-Secret-2"
     shown = repr(settings) + str(settings) + repr(settings.mailbox) + repr(settings.smtp)
     for secret in ("imap-Secret-1", "smtp-Secret-2", "web-Secret-3", "env-Secret-4"):
         assert secret not in shown
@@ -273,7 +276,8 @@ def assert_one_line_error(result, *needles: str) -> None:
 def test_cli_bad_port_stops_with_one_line_naming_the_key_and_exit_2(tmp_path):
     config = write_config(tmp_path, url=f"sqlite:///{tmp_path / 'm.db'}", extra='[mailbox]\nport = "abc"\n')
     result = run_cli("--config", str(config), "accounts", "show", "a@b.org", cwd=tmp_path)
-    assert_one_line_error(result, "mailbox.port", "'abc'")
+    assert_one_line_error(result, "mailbox.port", "expected a whole number")
+    assert "abc" not in result.stderr
 
 
 def test_cli_unknown_key_error_stays_on_one_line_however_long(tmp_path):
@@ -297,7 +301,8 @@ def test_cli_bad_environment_value_names_the_variable(tmp_path):
         cwd=tmp_path,
         env={"MAILBOT_CONFIG": str(config), "MAILBOT_MAILBOX_SECURITY": "tls"},
     )
-    assert_one_line_error(result, "MAILBOT_MAILBOX_SECURITY", "'tls'")
+    assert_one_line_error(result, "MAILBOT_MAILBOX_SECURITY", "ssl, starttls, none")
+    assert "'tls'" not in result.stderr
 
 
 def test_cli_negative_team_seats_names_the_plan(tmp_path):

@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mailbot.config import Settings
 from mailbot.db.engine import make_engine
-from mailbot.errors import ConfigError, MailbotError, MailboxUnavailable
+from mailbot.errors import MailbotError, MailboxUnavailable
 from mailbot.intake.cycle import poll_once
 from mailbot.mail.source import MailSource, make_source
 from mailbot.outbox.backoff import backoff_seconds
@@ -37,13 +37,8 @@ JOB_ID = "poll-and-deliver"
 
 def make_trigger(settings: Settings) -> CronTrigger | IntervalTrigger:
     schedule = settings.schedule
-    if schedule.cron:
-        try:
-            return CronTrigger.from_crontab(schedule.cron, timezone=UTC)
-        except ValueError as exc:
-            raise ConfigError(f"schedule.cron: not a crontab expression ({exc})") from None
-    if schedule.interval_seconds < 1:
-        raise ConfigError("schedule.interval_seconds: expected a number >= 1")
+    if schedule.cron:  # checked when the settings were read
+        return CronTrigger.from_crontab(schedule.cron, timezone=UTC)
     return IntervalTrigger(seconds=schedule.interval_seconds, timezone=UTC)
 
 

@@ -116,7 +116,7 @@ class ImapSource(MailSource):
         self._use_move = use_move
         self._client: IMAPClient | None = None
         self._selected: str | None = None
-        self._secrets: list[str] = [settings.password] if settings.password else []
+        self._secrets: list[str] = [settings.password.get_secret_value()] if settings.password else []
 
     # -- connection -----------------------------------------------------------
 
@@ -151,7 +151,7 @@ class ImapSource(MailSource):
                 self._secrets.append(token)
                 client.oauth2_login(settings.username, token)
             else:
-                client.login(settings.username, settings.password)
+                client.login(settings.username, settings.password.get_secret_value())
         except LoginError as exc:
             client.shutdown()
             raise self._unavailable(f"login as {settings.username} failed", exc) from None

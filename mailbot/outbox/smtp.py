@@ -59,9 +59,10 @@ MESSAGE_TOO_BIG = 552  # at MAIL FROM SIZE=: about this message, not about us
 def _redact(text: str, settings: SmtpSettings) -> str:
     """Remove the password, also in the base64 forms AUTH LOGIN and PLAIN send."""
     if settings.password:
-        user, password = settings.username.encode(), settings.password.encode()
+        secret_text = settings.password.get_secret_value()
+        user, password = settings.username.encode(), secret_text.encode()
         for secret in (
-            settings.password,
+            secret_text,
             base64.b64encode(password).decode(),
             base64.b64encode(b"\0" + user + b"\0" + password).decode(),
         ):
@@ -117,7 +118,7 @@ async def send_smtp(message: EmailMessage, *, settings: SmtpSettings) -> str:
         start_tls=security == "starttls",
         timeout=settings.timeout,
         username=settings.username or None,
-        password=settings.password if settings.username else None,
+        password=settings.password.get_secret_value() if settings.username else None,
     )
     data = reply_bytes(message, linesep="\r\n")
     sender = envelope_sender(message)

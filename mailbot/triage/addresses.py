@@ -24,6 +24,15 @@ def normalize_address(value: str) -> str:
     return value.strip().strip(".,;:!?'\"()[]{}<>").lower()
 
 
+def is_address(value: str) -> bool:
+    """Whether ``value`` is exactly one address of the shape triage recognises in mail.
+
+    Config checks its own addresses with this, so an address that triage could never
+    match (and so never exclude as ours) is refused at start-up.
+    """
+    return _ADDRESS.fullmatch(value) is not None
+
+
 def find_addresses(text: str) -> list[tuple[str, int, int]]:
     """Every address in text with its span: plain, mailto (already text) and obfuscated forms."""
     found: dict[int, tuple[str, int, int]] = {}

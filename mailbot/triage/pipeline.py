@@ -56,7 +56,7 @@ class TriageContext:
             trusted_authserv_ids=settings.sender_auth.trusted_authserv_ids,
             max_bytes=settings.triage.max_message_bytes,
             templates_path=settings.triage.templates_path,
-            answer_since=date.fromisoformat(settings.triage.answer_since) if settings.triage.answer_since else None,
+            answer_since=settings.triage.answer_since,
         )
 
 

@@ -53,7 +53,7 @@ def secret_file(settings: Settings) -> Path:
 def session_secret(settings: Settings) -> str:
     """``[web] secret_key``, else the persisted random key (made on first use)."""
     if settings.web.secret_key:
-        return settings.web.secret_key
+        return settings.web.secret_key.get_secret_value()
     path = secret_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
