@@ -35,6 +35,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     PlainValidator,
     SecretStr,
     Strict,
@@ -145,7 +146,11 @@ Addresses = Annotated[tuple[Address, ...], BeforeValidator(_tuple_from_list)]
 Token = Annotated[str, _checked(lambda v: bool(v) and not re.search(r"[\s;]", v), "expected names without spaces")]
 Words = Annotated[tuple[Token, ...], BeforeValidator(_tuple_from_list)]
 IsoDate = Annotated[date | None, PlainValidator(_iso_date)]
-Networks = Annotated[tuple[IpNetwork, ...], PlainValidator(_networks)]
+Networks = Annotated[
+    tuple[IpNetwork, ...],
+    PlainValidator(_networks),
+    PlainSerializer(lambda networks: [str(n) for n in networks], return_type=list[str]),
+]
 DatabaseUrl = Annotated[
     str, _checked(lambda v: re.match(r"[a-z][a-z0-9+.-]*://", v, re.I), "expected a URL like sqlite:///var/mailbot.db")
 ]

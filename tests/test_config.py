@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
@@ -241,6 +243,227 @@ def test_config_error_is_a_value_error():
         settings_from_mapping({"mailbox": {"port": "abc"}}, env={})
 
 
+# --- every validated key: a bad value names the key, never the value ------------------
+
+# (section, key, bad value, what the message says). smtp rows get a host, so the
+# table is about the key itself.
+BAD_VALUES = [
+    ("database", "url", "var/mailbot-local.db", "expected a URL like sqlite:///"),
+    ("database", "url", 5, "expected a string"),
+    ("support", "address", "support-desk", "expected an email address"),
+    ("support", "name", 7, "expected a string"),
+    ("support", "own_addresses", "noreply@shop.example", "expected a list of strings"),
+    ("support", "own_addresses", ["noreply@shop.example", "billing-desk"], "item 2: expected an email address"),
+    ("mailbox", "kind", "pop3", "expected one of imap, maildir"),
+    ("mailbox", "host", "", "must not be empty"),
+    ("mailbox", "port", 0, "expected a port from 1 to 65535"),
+    ("mailbox", "port", 65536, "expected a port from 1 to 65535"),
+    ("mailbox", "port", "993", "expected a whole number"),
+    ("mailbox", "port", 993.5, "expected a whole number"),
+    ("mailbox", "security", "tls-1.3", "expected one of ssl, starttls, none"),
+    ("mailbox", "username", 4711, "expected a string"),
+    ("mailbox", "password", 222333444555, "expected a string"),
+    ("mailbox", "auth", "oauth-bearer", "expected one of password, xoauth2"),
+    ("mailbox", "oauth2_token_command", ["get-token"], "expected a string"),
+    ("mailbox", "oauth2_token_env", "IMAP TOKEN", "expected a variable name"),
+    ("mailbox", "folder", "", "must not be empty"),
+    ("mailbox", "processed_folder", 12, "expected a string"),
+    ("mailbox", "processed_flag", "Mailbot Triaged", "expected an IMAP keyword"),
+    ("mailbox", "sent_folder", True, "expected a string"),
+    ("mailbox", "path", "", "must not be empty"),
+    ("mailbox", "batch_size", 0, "must be >= 1"),
+    ("mailbox", "batch_size", True, "expected a whole number"),
+    ("mailbox", "max_per_poll", -3, "must be >= 0"),
+    ("mailbox", "timeout", 0, "must be > 0"),
+    ("mailbox", "timeout", "30s", "expected a number"),
+    ("mailbox", "idle", "yes", "expected true or false"),
+    ("mailbox", "idle_refresh_seconds", 0, "must be > 0"),
+    ("mailbox", "idle_refresh_seconds", 1800, "must be <= 1740"),
+    ("smtp", "host", "", "required when [smtp] is configured"),
+    ("smtp", "port", 70000, "expected a port from 1 to 65535"),
+    ("smtp", "security", "tls-1.3", "expected one of ssl, starttls, none"),
+    ("smtp", "username", 4711, "expected a string"),
+    ("smtp", "password", 222333444555, "expected a string"),
+    ("smtp", "timeout", -5, "must be > 0"),
+    ("outbox", "path", "", "must not be empty"),
+    ("outbox", "max_attempts", 0, "must be >= 1"),
+    ("outbox", "retry_base_seconds", 0, "must be > 0"),
+    ("outbox", "max_per_address", 0, "must be >= 1"),
+    ("outbox", "window_minutes", 0, "must be >= 1"),
+    ("schedule", "interval_seconds", 0, "must be >= 1"),
+    ("schedule", "cron", "every minute", "not a crontab expression"),
+    ("schedule", "max_backoff_seconds", 0, "must be >= 1"),
+    ("sender_auth", "trusted_authserv_ids", "mx.shop.example", "expected a list of strings"),
+    ("sender_auth", "trusted_authserv_ids", ["mx one.example"], "item 1: expected names without spaces"),
+    ("triage", "max_message_bytes", 0, "must be >= 1"),
+    ("triage", "workers", -1, "must be >= 0"),
+    ("triage", "answer_since", "last year", "expected an ISO date like 2026-01-31"),
+    ("triage", "answer_since", 20260101, "expected an ISO date"),
+    ("triage", "answer_since", datetime(2026, 1, 1, 8, 0), "expected an ISO date"),
+    ("triage", "rules_path", 1, "expected a string"),
+    ("triage", "templates_path", ["templates"], "expected a string"),
+    ("web", "secret_key", 222333444555, "expected a string"),
+    ("web", "host", "", "must not be empty"),
+    ("web", "port", 0, "expected a port from 1 to 65535"),
+    ("web", "trusted_proxies", "10.0.0.0/8", "expected a list of IP addresses or networks"),
+    ("web", "trusted_proxies", ["10.0.0.0/8", "proxy.internal"], "item 2: expected an IP address or network"),
+    ("web", "trusted_proxies", ["10.0.0.1/8"], "item 1: expected an IP address or network"),
+    ("accounts", "source", "ldap", "expected one of database, http"),
+    ("accounts", "url", "ftp://accounts.shop.example", "expected an http:// or https:// URL"),
+    ("accounts", "token", 222333444555, "expected a string"),
+    ("accounts", "timeout", 0, "must be > 0"),
+    ("conversations", "window_days", -1, "must be >= 0"),
+    ("conversations", "subject_tag", "no", "expected true or false"),
+    ("billing", "webhook_secret", 222333444555, "expected a string"),
+    ("renewals", "language", "fr", "expected one of de, en"),
+]
+
+
+def echoed(value: object, message: str) -> bool:
+    """Whether the message repeats the bad value (numbers only count when distinctive)."""
+    text = str(value)
+    return len(text) >= 3 and text not in ("True", "None") and text in message
+
+
+@pytest.mark.parametrize(("section", "key", "bad", "expected"), BAD_VALUES, ids=lambda v: str(v)[:30])
+def test_a_bad_value_for_every_key_names_the_key_and_not_the_value(section, key, bad, expected):
+    table = {"host": "smtp.shop.example"} if section == "smtp" else {}
+    message = config_error({section: {**table, key: bad}})
+    assert message.startswith(f"{section}.{key}: "), message
+    assert expected in message, message
+    assert "\n" not in message
+    assert not echoed(bad, message), message
+
+
+def test_every_key_of_every_section_has_a_bad_value_in_the_table():
+    from mailbot.config import Settings
+
+    covered = {(section, key) for section, key, _bad, _expected in BAD_VALUES}
+    sections = {name for name in Settings.model_fields if name not in ("plans", "source")}
+    every = {(name, key) for name in sections for key in section_model(name).model_fields}
+    assert every - covered == set()
+
+
+def section_model(name: str):
+    from mailbot.config import Settings
+
+    annotation = Settings.model_fields[name].annotation
+    return next(a for a in (annotation, *getattr(annotation, "__args__", ())) if hasattr(a, "model_fields"))
+
+
+@pytest.mark.parametrize(
+    ("plan", "expected"),
+    [
+        ({"team_seats": -1}, "plans.x.team_seats: must be >= 0"),
+        ({"team_seats": "2"}, "plans.x.team_seats: expected a whole number"),
+        ({"agency": True}, "plans.x.team_seats: required"),
+        ({"team_seats": 1, "agency": "yes"}, "plans.x.agency: expected true or false"),
+        ({"team_seats": 1, "name": "other"}, "plans.x.name: unknown key"),
+        (3, "plans.x: expected a table"),
+    ],
+)
+def test_a_bad_plan_names_the_plan_key(plan, expected):
+    assert config_error({"plans": {"x": plan}}).startswith(expected)
+
+
+def test_accounts_over_http_need_the_url():
+    assert config_error({"accounts": {"source": "http"}}).startswith("accounts.url: required")
+    settings = settings_from_mapping(
+        {"accounts": {"source": "http", "url": "https://vendor.example/api", "token": "t-1", "timeout": 2}}, env={}
+    )
+    assert (settings.accounts.url, settings.accounts.timeout) == ("https://vendor.example/api", 2.0)
+
+
+def test_a_top_level_value_that_is_not_a_table_is_named():
+    assert config_error({"mailbox": "imap"}) == "mailbox: expected a table [mailbox]"
+    assert config_error({"source": "x.toml"}).startswith("source: unknown section")
+
+
+# --- environment values: decoded by type, errors name the variable -----------------------
+
+BAD_ENVIRONMENT = [
+    ("MAILBOT_MAILBOX_BATCH_SIZE", "0", "must be >= 1"),
+    ("MAILBOT_MAILBOX_BATCH_SIZE", "many", "expected a whole number"),
+    ("MAILBOT_MAILBOX_TIMEOUT", "soon", "expected a number"),
+    ("MAILBOT_MAILBOX_IDLE", "maybe", "expected true or false"),
+    ("MAILBOT_SMTP_PORT", "99999", "expected a port from 1 to 65535"),
+    ("MAILBOT_SUPPORT_OWN_ADDRESSES", "noreply@shop.example, billing-desk", "item 2: expected an email address"),
+    ("MAILBOT_WEB_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal", "item 2: expected an IP address"),
+    ("MAILBOT_TRIAGE_ANSWER_SINCE", "yesterday", "expected an ISO date"),
+    ("MAILBOT_ACCOUNTS_SOURCE", "ldap", "expected one of database, http"),
+    ("MAILBOT_CONVERSATIONS_WINDOW_DAYS", "-2", "must be >= 0"),
+    ("MAILBOT_RENEWALS_LANGUAGE", "fr", "expected one of de, en"),
+    ("MAILBOT_SCHEDULE_CRON", "hourly-ish", "not a crontab expression"),
+]
+
+
+@pytest.mark.parametrize(("variable", "bad", "expected"), BAD_ENVIRONMENT, ids=lambda v: str(v)[:30])
+def test_a_bad_environment_value_names_the_variable_and_not_the_value(variable, bad, expected):
+    message = config_error({}, {variable: bad})
+    assert message.startswith(f"environment variable {variable}: "), message
+    assert expected in message
+    assert not echoed(bad, message), message
+
+
+def test_environment_values_of_the_new_keys_are_decoded_by_type():
+    env = {
+        "MAILBOT_MAILBOX_IDLE": "off",
+        "MAILBOT_MAILBOX_IDLE_REFRESH_SECONDS": "120",
+        "MAILBOT_MAILBOX_BATCH_SIZE": "25",
+        "MAILBOT_CONVERSATIONS_WINDOW_DAYS": "7",
+        "MAILBOT_CONVERSATIONS_SUBJECT_TAG": "no",
+        "MAILBOT_WEB_TRUSTED_PROXIES": "10.0.0.0/8, ::1",
+        "MAILBOT_SENDER_AUTH_TRUSTED_AUTHSERV_IDS": "mx1.shop.example,mx2.shop.example",
+        "MAILBOT_TRIAGE_ANSWER_SINCE": "2026-01-31",
+        "MAILBOT_ACCOUNTS_SOURCE": "http",
+        "MAILBOT_ACCOUNTS_URL": "https://vendor.example/api",
+        "MAILBOT_ACCOUNTS_TOKEN": "tok-Secret-5",
+        "MAILBOT_BILLING_WEBHOOK_SECRET": "whsec-Secret-6",
+        "MAILBOT_RENEWALS_LANGUAGE": "en",
+    }
+    settings = settings_from_mapping({"conversations": {"window_days": 30}}, env=env)
+    assert settings.mailbox.idle is False
+    assert settings.mailbox.idle_refresh_seconds == 120.0
+    assert settings.mailbox.batch_size == 25
+    assert (settings.conversations.window_days, settings.conversations.subject_tag) == (7, False)
+    assert settings.web.trusted_proxies == (ip_network("10.0.0.0/8"), ip_network("::1"))
+    assert settings.sender_auth.trusted_authserv_ids == ("mx1.shop.example", "mx2.shop.example")
+    assert settings.triage.answer_since == date(2026, 1, 31)
+    assert settings.accounts.source == "http"
+    assert settings.accounts.token.get_secret_value() == "tok-Secret-5"
+    assert settings.billing.webhook_secret.get_secret_value() == "whsec-Secret-6"
+    assert settings.renewals.language == "en"
+
+
+def test_the_new_keys_have_the_documented_defaults():
+    settings = load_settings(None, env={})
+    assert settings.mailbox.idle is True
+    assert 0 < settings.mailbox.idle_refresh_seconds < 600  # well before servers drop an IDLE
+    assert settings.mailbox.port is None and settings.mailbox.batch_size == 200
+    assert settings.accounts.source == "database"
+    assert (settings.conversations.window_days, settings.conversations.subject_tag) == (14, True)
+    assert settings.renewals.language == "de"
+    assert settings.web.trusted_proxies == ()
+    assert settings.triage.answer_since is None
+
+
+def test_answer_since_may_be_a_toml_date(tmp_path):
+    path = write(tmp_path, "[triage]\nanswer_since = 2026-01-31\n")
+    assert load_settings(path, env={}).triage.answer_since == date(2026, 1, 31)
+
+
+def test_an_empty_smtp_table_means_the_file_outbox():
+    assert settings_from_mapping({"smtp": {}}, env={}).smtp is None
+
+
+def test_settings_built_directly_ignore_the_process_environment(monkeypatch):
+    from mailbot.config import Settings
+
+    monkeypatch.setenv("MAILBOT_DATABASE_URL", "sqlite:///from-env.db")
+    assert Settings().database.url == "sqlite:///var/mailbot.db"
+    assert load_settings(None).database.url == "sqlite:///from-env.db"
+
+
 # --- secrets ----------------------------------------------------------------------
 
 
@@ -257,6 +480,45 @@ def test_passwords_and_secret_key_never_appear_in_repr(tmp_path):
     for secret in ("imap-Secret-1", "smtp-Secret-2", "web-Secret-3", "env-Secret-4"):
         assert secret not in shown
     assert "smtp.x" in shown  # the repr is still useful
+
+
+SECRET_KEYS = [
+    ("mailbox", "password"),
+    ("smtp", "password"),
+    ("web", "secret_key"),
+    ("accounts", "token"),
+    ("billing", "webhook_secret"),
+]
+
+
+def test_every_secret_is_hidden_in_repr_str_and_json():
+    data = {section: {key: f"{section}-{key}-Secret"} for section, key in SECRET_KEYS}
+    data["smtp"]["host"] = "smtp.x"
+    settings = settings_from_mapping(data, env={})
+    shown = repr(settings) + str(settings) + settings.model_dump_json() + str(settings.model_dump())
+    for section, key in SECRET_KEYS:
+        value = getattr(getattr(settings, section), key)
+        assert value.get_secret_value() == f"{section}-{key}-Secret"
+        assert f"{section}-{key}-Secret" not in shown
+        assert f"{section}-{key}-Secret" not in repr(getattr(settings, section))
+
+
+def test_a_config_error_carries_no_validation_error_with_the_input():
+    with pytest.raises(ConfigError) as info:
+        settings_from_mapping({"mailbox": {"password": 222333444555}}, env={})
+    assert str(info.value) == "mailbox.password: expected a string"
+    # Nothing a traceback printer or an error reporter could walk to the input.
+    assert info.value.__context__ is None and info.value.__cause__ is None
+
+
+def test_settings_built_directly_hide_a_wrong_type_secret_in_their_error():
+    from pydantic import ValidationError
+
+    from mailbot.config import MailboxSettings
+
+    with pytest.raises(ValidationError) as info:
+        MailboxSettings(password=222333444555)
+    assert "222333444555" not in str(info.value) + repr(info.value)
 
 
 # --- through the command line ------------------------------------------------------
@@ -348,3 +610,38 @@ def test_an_unreachable_database_is_one_line_for_every_command(tmp_path) -> None
         assert result.returncode == 2, args
         assert result.stderr.startswith("error: database:") and "Traceback" not in result.stderr, args
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_cli_batch_size_zero_stops_with_one_line_naming_the_key(tmp_path):
+    config = write_config(tmp_path, url=f"sqlite:///{tmp_path / 'm.db'}", extra="[mailbox]\nbatch_size = 0\n")
+    result = run_cli("--config", str(config), "poll", cwd=tmp_path)
+    assert_one_line_error(result, "mailbox.batch_size: must be >= 1")
+
+
+WRONG_TYPE_SECRETS = [
+    ("222333444555", "222333444555"),
+    ('["hunter2-List-Secret"]', "hunter2-List-Secret"),
+    ('{ value = "hunter2-Table-Secret" }', "hunter2-Table-Secret"),
+    ("2223334.44555", "2223334.44555"),
+]
+
+
+@pytest.mark.parametrize(("section", "key"), SECRET_KEYS)
+def test_a_wrong_type_secret_appears_nowhere_in_the_output_of_mailbot(tmp_path, section, key):
+    from mailbot_cli import run_mailbot
+
+    host = 'host = "smtp.x"\n' if section == "smtp" else ""
+    for written, secret in WRONG_TYPE_SECRETS:
+        config = write(tmp_path, f"[{section}]\n{host}{key} = {written}\n")
+        result = run_mailbot("--config", config, "accounts", "show", "a@b.example", cwd=tmp_path)
+        assert_one_line_error(result, f"{section}.{key}: expected a string")
+        assert secret not in result.stdout + result.stderr
+
+
+def test_a_secret_in_the_environment_never_reaches_the_output_when_another_key_is_bad(tmp_path):
+    from mailbot_cli import run_mailbot
+
+    env = {"MAILBOT_MAILBOX_PASSWORD": "env-Secret-7", "MAILBOT_MAILBOX_KIND": "imap", "MAILBOT_MAILBOX_PORT": "x"}
+    result = run_mailbot("accounts", "show", "a@b.example", cwd=tmp_path, env=env)
+    assert_one_line_error(result, "MAILBOT_MAILBOX_PORT")
+    assert "env-Secret-7" not in result.stdout + result.stderr
