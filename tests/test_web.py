@@ -259,7 +259,7 @@ def test_session_cookie_is_httponly_strict_and_secure_over_https(console: Consol
 def test_an_empty_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'db' / 'mailbot.db'}")
     settings = console_settings(str(engine.url), tmp_path)
-    assert settings.web.secret_key == ""
+    assert settings.web.secret_key.get_secret_value() == ""
     add_agent(engine=engine, name="alice", password=PASSWORD)
     first = TestClient(create_app(settings=settings, engine=engine), follow_redirects=False)
     assert login(first).status_code == 303
