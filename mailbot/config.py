@@ -141,6 +141,8 @@ AtLeastZero = Annotated[int, Field(ge=0)]
 Seconds = Annotated[float, Field(gt=0)]
 Port = Annotated[int, _checked(lambda v: 1 <= v <= 65535, "expected a port from 1 to 65535")]
 Text = Annotated[str, Field(min_length=1)]
+# Goes into the From header of every reply: a line break there would add headers.
+OneLine = Annotated[str, _checked(lambda v: not re.search(r"[\x00-\x1f\x7f]", v), "must be one line of text")]
 Address = Annotated[str, _checked(is_address, "expected an email address like support@example.com")]
 Addresses = Annotated[tuple[Address, ...], BeforeValidator(_tuple_from_list)]
 Token = Annotated[str, _checked(lambda v: bool(v) and not re.search(r"[\s;]", v), "expected names without spaces")]
@@ -184,7 +186,7 @@ class DatabaseSettings(_Section):
 
 class SupportSettings(_Section):
     address: Address = "support@example.com"
-    name: str = "Support"
+    name: OneLine = "Support"
     own_addresses: Addresses = ()
 
 

@@ -252,6 +252,7 @@ BAD_VALUES = [
     ("database", "url", 5, "expected a string"),
     ("support", "address", "support-desk", "expected an email address"),
     ("support", "name", 7, "expected a string"),
+    ("support", "name", "Support\nBcc: everyone@shop.example", "must be one line of text"),
     ("support", "own_addresses", "noreply@shop.example", "expected a list of strings"),
     ("support", "own_addresses", ["noreply@shop.example", "billing-desk"], "item 2: expected an email address"),
     ("mailbox", "kind", "pop3", "expected one of imap, maildir"),
