@@ -53,3 +53,7 @@ class StaleDecision(ReviewError):
     def __init__(self, message: str, *, outcomes: list[str]) -> None:
         super().__init__(message)
         self.outcomes = outcomes
+
+
+class SchemaError(MailbotError):
+    """The database's schema is not the one this code needs (the message says what to run)."""

@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from mailbot.db.types import UtcDateTime
+
 
 def utcnow() -> datetime:
-    """Aware UTC: SQLModel refuses naive datetimes, and mixing the two is a bug source."""
+    """Aware UTC, as the datetime columns hand back (``UtcDateTime``): mixing naive and aware is a bug source."""
     return datetime.now(UTC)
 
 
@@ -38,7 +40,7 @@ class MailboxState(SQLModel, table=True):
     folder: str
     uidvalidity: int | None = None
     last_uid: int = 0
-    last_success_at: datetime | None = None
+    last_success_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class InboundMessage(SQLModel, table=True):
@@ -53,7 +55,7 @@ class InboundMessage(SQLModel, table=True):
     sender: str | None = None
     subject: str = ""
     date: str | None = None
-    received_at: datetime = Field(default_factory=utcnow)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     intent: str = ""
     language: str | None = None
     outcome: str = ""  # the first request's outcome, or needs_human / ignored
@@ -83,9 +85,9 @@ class Draft(SQLModel, table=True):
     references: str | None = None
     requests: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     status: str = Field(default="pending", index=True)  # pending|approved|sent|rejected|failed
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     decided_by: str | None = None
-    decided_at: datetime | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     reject_reason: str | None = None
     version: int = 1  # optimistic lock: two agents approving at once, one wins
 
@@ -100,17 +102,17 @@ class OutboxMessage(SQLModel, table=True):
     raw: bytes = Field(sa_column=Column(LargeBinary))
     status: str = Field(default="queued", index=True)  # queued|sending|sent|failed|needs_agent
     attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=utcnow)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     last_error: str | None = None
-    queued_at: datetime = Field(default_factory=utcnow)
-    sent_at: datetime | None = None
+    queued_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class AuditEvent(SQLModel, table=True):
     """Who did what, when: every agent decision and every delivery step."""
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True, sa_type=UtcDateTime)
     agent: str | None = None
     action: str
     draft_id: int | None = Field(default=None, index=True)
@@ -123,4 +125,4 @@ class Agent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
     password_hash: str
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -38,12 +38,6 @@ class Health:
         }
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite hands back naive UTC
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def check_health(*, engine: Engine, max_age: timedelta, now: datetime | None = None) -> Health:
     now = now or datetime.now(UTC)
     health = Health()
@@ -56,7 +50,7 @@ def check_health(*, engine: Engine, max_age: timedelta, now: datetime | None = N
     if not states:
         health.problems.append("no poll has run yet")
     for state in states:
-        last = _aware(state.last_success_at)
+        last = state.last_success_at
         age = (now - last) if last else None
         health.folders.append(
             {

@@ -28,7 +28,7 @@ def triage(
     from mailbot.triage.pipeline import TriageContext, triage_message
 
     settings = settings_of(ctx)
-    engine = make_engine(settings.database.url, create=False)
+    engine = make_engine(settings.database.url)
     rows: list[dict[str, Any]] = []
     with engine.connect() as connection:  # read-only: a dry run stores nothing
         tctx = TriageContext.from_settings(settings, accounts=DbAccountBook(connection), today=date.today())

@@ -87,7 +87,7 @@ def _start_worker(settings: Settings, today: date) -> None:
     from mailbot.db.engine import make_engine, new_session
     from mailbot.triage.pipeline import TriageContext
 
-    engine = make_engine(settings.database.url, create=False)
+    engine = make_engine(settings.database.url)
     accounts = DbAccountBook(new_session(engine))
     _context = TriageContext.from_settings(settings, accounts=accounts, today=today)
 

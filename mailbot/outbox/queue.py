@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 
 from mailbot.config import Settings
 from mailbot.db.engine import new_session
+from mailbot.db.types import as_utc
 from mailbot.errors import DraftStateError, PermanentDeliveryError, TemporaryDeliveryError
 from mailbot.mail.reply import build_reply, envelope_recipients, parse_reply, reply_bytes
 from mailbot.models import Draft, OutboxMessage
@@ -40,17 +41,9 @@ from mailbot.outbox.smtp import SmtpUnavailable, send_smtp
 log = logging.getLogger(__name__)
 
 
-def as_utc(moment: datetime | None = None) -> datetime:
-    """An aware UTC time (now when None); a naive value is taken to be UTC already.
-
-    SQLModel's datetime columns refuse naive values and return aware UTC ones, so
-    every time written here is made aware explicitly (``models.utcnow`` is naive).
-    """
-    if moment is None:
-        return datetime.now(UTC)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+def _now_or(moment: datetime | None) -> datetime:
+    """The fixed clock a test passed (naive means UTC), else the real one."""
+    return datetime.now(UTC) if moment is None else as_utc(moment)
 
 
 @dataclass
@@ -93,7 +86,7 @@ def queue_reply(*, session: Session, draft: Draft, settings: Settings, now: date
     existing = session.exec(select(OutboxMessage).where(OutboxMessage.draft_id == draft.id)).first()
     if existing is not None:
         raise DraftStateError(f"draft {draft.id}: a reply is already queued ({existing.status})")
-    moment = as_utc(now)
+    moment = _now_or(now)
     message = build_reply(
         draft_to=draft.to,
         subject=draft.subject,
@@ -128,7 +121,7 @@ def deliver_queued(*, engine: Engine, settings: Settings, now: datetime | None =
     """
 
     def clock() -> datetime:
-        return as_utc(now)
+        return _now_or(now)
 
     summary = DeliverySummary()
     sent: list[OutboxMessage] = []

@@ -82,11 +82,9 @@ def request_addresses(requests: list[dict[str, Any]]) -> tuple[set[str], set[str
 
 
 def when(moment: datetime | None) -> str:
-    """UTC, to the minute; SQLite hands back naive datetimes, which are UTC here."""
+    """UTC, to the minute (the columns hand back aware UTC: ``UtcDateTime``)."""
     if moment is None:
         return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 

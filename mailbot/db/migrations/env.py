@@ -1,0 +1,22 @@
+"""Alembic's entry point, run by ``mailbot.db.migrate`` on a connection it opened.
+
+There is no ``alembic.ini``: the caller builds the config in code and hands over
+its connection (already inside the transaction that holds the migration lock),
+so every revision runs in that one transaction.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+from mailbot import models  # noqa: F401  (registers the tables, for autogenerate)
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through `mailbot db upgrade` (or scripts/new-migration), not the alembic CLI")
+
+# render_as_batch: SQLite alters a table by copying it, and batch mode does that.
+context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()
