@@ -59,7 +59,7 @@ def known_revisions() -> list[str]:
     """Every revision in ``migrations/versions``, newest first."""
     from alembic.script import ScriptDirectory
 
-    return [script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()]
+    return [script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()]
 
 
 def _migrate(url: str, *, allowed: Collection[SchemaState]) -> UpgradeResult:
@@ -80,7 +80,7 @@ def _migrate(url: str, *, allowed: Collection[SchemaState]) -> UpgradeResult:
             if state not in allowed:
                 raise refusal(state, versions)
             if state is not SchemaState.CURRENT:
-                config = _config(connection)
+                config = alembic_config(connection)
                 if state is SchemaState.RELEASE_0_1_0:
                     command.stamp(config, BASELINE)
                 command.upgrade(config, "head")
@@ -90,7 +90,8 @@ def _migrate(url: str, *, allowed: Collection[SchemaState]) -> UpgradeResult:
         engine.dispose()
 
 
-def _config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's config, in code; migrations run on ``connection`` (env.py needs one)."""
     from alembic.config import Config
 
     config = Config()

@@ -1,7 +1,8 @@
 """Baseline: the schema mailbot 0.1.0 created with ``create_all``.
 
 Written out in full rather than generated from today's models, so it stays
-0.1.0's schema however the models change. A 0.1.0 database has exactly these
+0.1.0's schema however the models change (constraints in create_all's order, so
+even SQLite's stored DDL is the same). A 0.1.0 database has exactly these
 tables and is stamped at this revision by ``mailbot db upgrade``.
 
 Revision ID: 0001
@@ -116,9 +117,9 @@ def upgrade() -> None:
         sa.Column("decided_at", sa.DateTime(), nullable=True),
         sa.Column("reject_reason", sa.String(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["inbound_id"], ["inboundmessage.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("inbound_id"),
+        sa.ForeignKeyConstraint(["inbound_id"], ["inboundmessage.id"]),
     )
     op.create_index("ix_draft_status", "draft", ["status"])
 
@@ -135,9 +136,9 @@ def upgrade() -> None:
         sa.Column("last_error", sa.String(), nullable=True),
         sa.Column("queued_at", sa.DateTime(), nullable=False),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["draft_id"], ["draft.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("draft_id"),
+        sa.ForeignKeyConstraint(["draft_id"], ["draft.id"]),
     )
     op.create_index("ix_outboxmessage_status", "outboxmessage", ["status"])
     op.create_index("ix_outboxmessage_to", "outboxmessage", ["to"])
