@@ -30,7 +30,7 @@ from mailbot.outbox.file import write_file_outbox
 from mailbot.outbox.queue import DeliverySummary, deliver_queued, queue_reply
 from mailbot.outbox.smtp import SmtpDeferred, SmtpRejected, SmtpUnavailable, send_smtp
 
-T0 = datetime(2030, 1, 7, 9, 0, 0, tzinfo=UTC)  # SQLModel's datetime columns are aware UTC
+T0 = datetime(2030, 1, 7, 9, 0, 0, tzinfo=UTC)  # the datetime columns hand back aware UTC (UtcDateTime)
 SUPPORT = "support@mailbot.example"
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import venv
 from pathlib import Path
 
 import pytest
+
+from mailbot.db.migrations import HEAD
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,6 +60,8 @@ def test_wheel_contains_rules_templates_and_examples(installed: Path) -> None:
     assert "mailbot/templates/de/reply.txt.j2" in names
     assert "mailbot/templates/en/outcomes/ready_to_link.txt.j2" in names
     assert any(n.startswith("mailbot/examples/mails/") for n in names)
+    # The migrations run from the package: no alembic.ini, no checkout.
+    assert {"mailbot/db/migrations/env.py", "mailbot/db/migrations/versions/0001_baseline_0_1_0.py"} <= set(names)
 
 
 def test_installed_triage_drafts_from_another_directory(installed: Path, tmp_path: Path) -> None:
@@ -88,4 +93,5 @@ def test_installed_demo_runs_from_an_empty_directory(installed: Path, tmp_path: 
         [str(installed / "mailbot"), "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "var" / "demo").is_dir()
+    with sqlite3.connect(tmp_path / "var" / "demo" / "mailbot.db") as demo_db:  # made by the wheel's migrations
+        assert demo_db.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]

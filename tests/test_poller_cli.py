@@ -14,10 +14,11 @@ from mailbot_cli import REPO, json_lines, run_mailbot
 from poll_support import FLAG, cli_config, drafts, duplicates, engine_with_accounts, server_flags, stored
 from servers.dovecot import free_port
 from servers.mails import EXAMPLE_ACCOUNTS, example_mails, simple_mail
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from mailbot.config import load_settings
 from mailbot.db.engine import make_engine
+from mailbot.db.migrations import HEAD
 from mailbot.models import InboundMessage, MailboxState
 
 
@@ -193,6 +194,8 @@ def test_demo_runs_twice_from_any_directory(tmp_path) -> None:
         assert "applied: link jonas.fischer@wagner-design.example" in result.stdout
         assert "4 drafts still wait for an agent" in result.stdout
     demo_db = make_engine(f"sqlite:///{elsewhere / 'var' / 'demo' / 'mailbot.db'}")
+    with demo_db.connect() as connection:  # the demo's database starts at the current revision
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD]
     assert len(stored(demo_db)) == 7 and len(drafts(demo_db)) == 5
     env = {"MAILBOT_DATABASE_URL": "sqlite:///var/demo/mailbot.db"}
     listed = run_mailbot("drafts", "list", "--json", cwd=elsewhere, env=env)
