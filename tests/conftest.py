@@ -39,19 +39,30 @@ def imap_user(dovecot: DovecotServer) -> str:
     return dovecot.new_user()
 
 
+def pg_admin(sql: str) -> None:
+    """One statement on the admin connection (CREATE/DROP DATABASE need autocommit)."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def pg_url_for(name: str) -> str:
+    """The SQLAlchemy URL of database ``name`` on the test server."""
+    import psycopg
+
+    params = psycopg.conninfo.conninfo_to_dict(PG_ADMIN_DSN)
+    host, port, user = params.get("host", "127.0.0.1"), params.get("port", 5432), params["user"]
+    return f"postgresql+psycopg://{user}@{host}:{port}/{name}"
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped at the end."""
-    import psycopg
-
     name = f"mailbot_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    params = psycopg.conninfo.conninfo_to_dict(PG_ADMIN_DSN)
-    host, port, user = params.get("host", "127.0.0.1"), params.get("port", 5432), params["user"]
-    yield f"postgresql+psycopg://{user}@{host}:{port}/{name}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg_admin(f'CREATE DATABASE "{name}"')
+    yield pg_url_for(name)
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -12,9 +12,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from conftest import PG_ADMIN_DSN
+from conftest import pg_admin, pg_url_for
 from mailbot_cli import json_lines, run_mailbot
 from release_db import as_before, extract_release, release_postgresql, release_sqlite, snapshot
 from sqlalchemy import create_engine, inspect, text
@@ -27,16 +26,6 @@ from mailbot.db.schema import RELEASE_0_1_0_TABLES, SchemaState, classify, refus
 from mailbot.errors import SchemaError
 
 # -- databases: fresh ones, and copies of the released code's ----------------------------
-
-
-def _pg_url(name: str) -> str:
-    params = psycopg.conninfo.conninfo_to_dict(PG_ADMIN_DSN)
-    return f"postgresql+psycopg://{params['user']}@{params.get('host', '127.0.0.1')}:{params.get('port', 5432)}/{name}"
-
-
-def _pg_admin(sql: str) -> None:
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 @pytest.fixture(scope="session")
@@ -52,10 +41,10 @@ def release_sqlite_file(release_tree: Path, tmp_path_factory: pytest.TempPathFac
 @pytest.fixture(scope="session")
 def release_pg_name(release_tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     name = f"mailbot_release_{uuid.uuid4().hex[:12]}"
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    release_postgresql(release_tree, tmp_path_factory.mktemp("release-pg"), _pg_url(name))
+    pg_admin(f'CREATE DATABASE "{name}"')
+    release_postgresql(release_tree, tmp_path_factory.mktemp("release-pg"), pg_url_for(name))
     yield name
-    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -75,9 +64,9 @@ def release_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) ->
         return
     template = request.getfixturevalue("release_pg_name")
     name = f"mailbot_copy_{uuid.uuid4().hex[:12]}"
-    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    yield _pg_url(name)
-    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield pg_url_for(name)
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -87,9 +76,9 @@ def empty_url(backend: str, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'new.db'}"
         return
     name = f"mailbot_new_{uuid.uuid4().hex[:12]}"
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    yield _pg_url(name)
-    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg_admin(f'CREATE DATABASE "{name}"')
+    yield pg_url_for(name)
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _plain(url: str) -> Engine:

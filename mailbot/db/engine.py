@@ -55,8 +55,10 @@ def open_engine(url: str, *, for_migrations: bool = False) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
     database = parsed.database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if not database or database == ":memory:":
+        # Each engine (the migrating one too) would get a database of its own, lost at exit.
+        raise ConfigError("database.url: an in-memory SQLite database keeps nothing; name a file")
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"timeout": 30})
     if for_migrations:
         event.listen(engine, "connect", _sqlite_migration_connection)
