@@ -23,9 +23,11 @@ def run_mailbot(
     env: dict[str, str] | None = None,
     input_text: str | None = None,
     timeout: float = 120,
+    code: Path = REPO,
 ) -> subprocess.CompletedProcess[str]:
+    """``code``: the source tree to run (another release's, for the upgrade tests)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MAILBOT_")}
-    full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
+    full_env["PYTHONPATH"] = str(code) + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "mailbot", *map(str, args)],

@@ -10,18 +10,16 @@ from __future__ import annotations
 import io
 import json
 import mailbox
-import os
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 from typing import Any
 
+from mailbot_cli import REPO, run_mailbot
 from sqlalchemy import MetaData, create_engine, select
 
 from mailbot.db.schema import RELEASE_0_1_0_TABLES
 
-REPO = Path(__file__).resolve().parent.parent
 RELEASE_REFS = ("v0.1.0", "d427686")  # the tag, else the commit it names
 AGENT_PASSWORD = "a long enough agent password"
 
@@ -41,17 +39,7 @@ def extract_release(dest: Path) -> Path:
 
 def run_release(tree: Path, *args: str | Path, cwd: Path, stdin: str | None = None) -> str:
     """Run the released CLI; its stdout, or an error with what it printed."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILBOT_")}
-    env["PYTHONPATH"] = str(tree)
-    done = subprocess.run(
-        [sys.executable, "-m", "mailbot", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_mailbot(*args, cwd=cwd, input_text=stdin, timeout=300, code=tree)
     if done.returncode != 0:
         raise RuntimeError(f"0.1.0 `mailbot {' '.join(map(str, args))}` failed: {done.stderr}")
     return done.stdout
