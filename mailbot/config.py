@@ -18,6 +18,8 @@ from typing import Any
 from mailbot.errors import ConfigError
 
 SECURITY_MODES = ("ssl", "starttls", "none")
+#: Servers may end an IDLE after 30 minutes of silence (RFC 2177): re-issue it sooner.
+IDLE_REFRESH_MAX = 29 * 60
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,10 @@ class MailboxSettings:
     batch_size: int = 200
     max_per_poll: int = 0  # at most this many new mails per cycle (0: no cap); the rest come next cycle
     timeout: float = 30.0
+    # `mailbot run` waits in IMAP IDLE where the server announces it, and re-issues
+    # IDLE this often: RFC 2177 allows 29 minutes, Gmail and Microsoft 365 drop sooner.
+    idle: bool = True
+    idle_refresh_seconds: int = 300
 
     def effective_port(self) -> int:
         if self.port:
@@ -269,6 +275,11 @@ def settings_from_mapping(
     mailbox = built["mailbox"]
     if mailbox.kind == "imap" and not mailbox.username:
         raise ConfigError("mailbox.username: required when mailbox.kind = 'imap'")
+    if not 1 <= mailbox.idle_refresh_seconds <= IDLE_REFRESH_MAX:
+        raise ConfigError(
+            f"mailbox.idle_refresh_seconds: expected 1 to {IDLE_REFRESH_MAX} "
+            f"(RFC 2177: under 29 minutes), got {mailbox.idle_refresh_seconds}"
+        )
     if built["triage"].answer_since:
         try:
             date.fromisoformat(built["triage"].answer_since)

@@ -39,6 +39,10 @@ class MailboxState(SQLModel, table=True):
     uidvalidity: int | None = None
     last_uid: int = 0
     last_success_at: datetime | None = None
+    # What `mailbot run` is doing for this folder (idling, polling, reconnecting,
+    # stopped) and since when; kept here so every instance's `mailbot status` sees it.
+    intake: str | None = None
+    intake_since: datetime | None = None
 
 
 class InboundMessage(SQLModel, table=True):

@@ -6,6 +6,12 @@ never overlaps itself (``max_instances=1``), missed runs collapse into one
 a doubling delay up to ``schedule.max_backoff_seconds`` — a dead server is not
 hammered, and intake resumes by itself once it is back. SIGTERM or SIGINT lets the
 running cycle finish its current batch, then the process exits 0.
+
+Where the IMAP server announces IDLE (and ``[mailbox] idle`` is on), a second
+thread waits in IDLE and runs the same cycle as soon as mail arrives
+(``mailbot.intake.idle``); the schedule stays as the safety net. A third job
+looks every few seconds, with one cheap query, for replies an agent approved
+in the console or the CLI, so they leave within seconds too.
 """
 
 from __future__ import annotations
@@ -27,12 +33,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from mailbot.config import Settings
 from mailbot.db.engine import make_engine
 from mailbot.errors import ConfigError, MailbotError, MailboxUnavailable
-from mailbot.intake.cycle import poll_once
+from mailbot.intake.cycle import PollSummary, poll_once
+from mailbot.intake.state import IntakeReporter, IntakeState
 from mailbot.mail.source import MailSource, make_source
 from mailbot.outbox.backoff import backoff_seconds
 
 log = logging.getLogger("mailbot.run")
 JOB_ID = "poll-and-deliver"
+DELIVERY_JOB_ID = "deliver-approved"
+#: How often ``mailbot run`` looks for freshly approved replies between cycles.
+DELIVERY_CHECK_SECONDS = 2.0
 
 
 def make_trigger(settings: Settings) -> CronTrigger | IntervalTrigger:
@@ -64,12 +74,23 @@ class PollService:
         self.stop_event = stop_event or threading.Event()
         self.failures = 0
         self.scheduler: BackgroundScheduler | None = None
+        # The schedule, the IDLE waiter and the delivery check share one cycle at a time.
+        self._cycle_lock = threading.Lock()
+        #: Writes idling/polling/reconnecting for `mailbot status` (run_service sets it).
+        self.reporter: IntakeReporter | None = None
+        #: True while the IDLE waiter owns the reported state; else the cycles report it.
+        self.idle_owns_state = False
 
-    def cycle(self) -> None:
-        """The scheduled job: never raises, logs exactly one line."""
+    def cycle(self) -> PollSummary | None:
+        """One poll + delivery: never raises, logs exactly one line; None when the poll failed."""
+        with self._cycle_lock:
+            return self._cycle()
+
+    def _cycle(self) -> PollSummary | None:
         started = time.monotonic()
         parts: list[str] = []
         level = logging.INFO
+        summary: PollSummary | None = None
         try:
             summary = poll_once(
                 settings=self.settings,
@@ -79,6 +100,7 @@ class PollService:
             )
             self.failures = 0
             parts.append(f"poll: {summary.line()}")
+            self._report(IntakeState.POLLING)
         except (MailbotError, SQLAlchemyError, OSError) as exc:
             self.failures += 1
             delay = self._postpone()
@@ -86,8 +108,35 @@ class PollService:
             kind = "mailbox unavailable" if isinstance(exc, MailboxUnavailable) else "poll failed"
             parts.append(f"poll: {kind}: {reason}; next try in {delay:.0f}s")
             level = logging.WARNING
+            if isinstance(exc, MailboxUnavailable):
+                self._report(IntakeState.RECONNECTING)
         parts.append(f"delivery: {self._deliver()}")
         log.log(level, "%s (%.2fs)", "; ".join(parts), time.monotonic() - started)
+        return summary
+
+    def deliver_if_due(self) -> None:
+        """The frequent job: send approved replies now instead of at the next cycle.
+
+        Costs one indexed query when nothing is due; skipped while a cycle runs
+        (the cycle delivers anyway).
+        """
+        if not self._cycle_lock.acquire(blocking=False):
+            return
+        try:
+            from mailbot.outbox.queue import replies_due
+
+            if not replies_due(engine=self.engine):
+                return
+            started = time.monotonic()
+            log.info("delivery: %s (%.2fs)", self._deliver(), time.monotonic() - started)
+        except SQLAlchemyError as exc:
+            log.debug("delivery check failed: %s", _one_line(exc))
+        finally:
+            self._cycle_lock.release()
+
+    def _report(self, state: IntakeState) -> None:
+        if self.reporter is not None and not self.idle_owns_state:
+            self.reporter.report(state)
 
     def _postpone(self) -> float:
         schedule = self.settings.schedule
@@ -136,14 +185,38 @@ def run_service(
     stop_event: threading.Event | None = None,
     install_signal_handlers: bool = True,
 ) -> None:
-    """Poll and deliver on the schedule until SIGTERM/SIGINT (or ``stop_event``)."""
+    """Poll and deliver on the schedule (and on IDLE) until SIGTERM/SIGINT (or ``stop_event``)."""
+    from mailbot.intake.idle import IdleWaiter, idle_wanted
+
     _configure_logging()
     trigger = make_trigger(settings)
     stop = stop_event or threading.Event()
     service = PollService(settings, engine=engine or make_engine(settings.database.url), stop_event=stop)
+    service.reporter = IntakeReporter(
+        engine=service.engine, mailbox=service.source_factory().name, folder=settings.mailbox.folder
+    )
+    waiter: IdleWaiter | None = None
+    if idle_wanted(settings):
+        service.idle_owns_state = True
+
+        def hand_over_to_schedule() -> None:
+            service.idle_owns_state = False
+            service._report(IntakeState.POLLING)
+
+        waiter = IdleWaiter(
+            settings, run_cycle=service.cycle, reporter=service.reporter, stop=stop, on_no_idle=hand_over_to_schedule
+        )
+    else:
+        service._report(IntakeState.POLLING)
+
+    def request_stop() -> None:
+        stop.set()
+        if waiter is not None:
+            waiter.wake()
+
     if install_signal_handlers:
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda number, _frame: stop.set())
+            signal.signal(signum, lambda number, _frame: request_stop())
     scheduler = BackgroundScheduler(timezone=UTC)
     service.scheduler = scheduler
     scheduler.add_job(
@@ -155,16 +228,31 @@ def run_service(
         misfire_grace_time=None,  # a late run still runs (once, coalesced)
         next_run_time=datetime.now(UTC),  # the first cycle right away
     )
+    scheduler.add_job(
+        service.deliver_if_due,
+        IntervalTrigger(seconds=DELIVERY_CHECK_SECONDS, timezone=UTC),
+        id=DELIVERY_JOB_ID,
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.start()
+    if waiter is not None:
+        waiter.start()
     log.info(
-        "running: %s every %s; stop with SIGTERM or Ctrl-C",
+        "running: %s every %s%s; stop with SIGTERM or Ctrl-C",
         settings.mailbox.kind,
         settings.schedule.cron or f"{settings.schedule.interval_seconds}s",
+        ", and on IMAP IDLE where the server offers it" if waiter is not None else "",
     )
     try:
         while not stop.wait(timeout=1.0):
             pass
     finally:
         log.info("stopping: letting the running cycle finish")
+        request_stop()
         scheduler.shutdown(wait=True)
+        if waiter is not None:
+            waiter.join(timeout=settings.mailbox.timeout + 5)
+        service.idle_owns_state = False
+        service._report(IntakeState.STOPPED)
         log.info("stopped")
