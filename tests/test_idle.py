@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from mailbot.config import load_settings, settings_from_mapping
-from mailbot.db import new_session
+from mailbot.db.engine import new_session
 from mailbot.errors import ConfigError
 from mailbot.mail.imap_idle import IdleConnection, Wake, has_new_mail
 from mailbot.models import MailboxState, OutboxMessage
