@@ -84,6 +84,9 @@ class IdleWaiter(threading.Thread):
                     if self.stop.is_set():
                         break
                     self._back_off(exc)
+        except Exception:  # a bug here must not end intake: the schedule carries on
+            log.exception("idle: waiting stopped by an unexpected error; polling on the schedule")
+            self.on_no_idle()
         finally:
             self._wake_read.close()
             self._wake_write.close()

@@ -40,7 +40,6 @@ from mailbot.outbox.backoff import backoff_seconds
 
 log = logging.getLogger("mailbot.run")
 JOB_ID = "poll-and-deliver"
-DELIVERY_JOB_ID = "deliver-approved"
 #: How often ``mailbot run`` looks for freshly approved replies between cycles.
 DELIVERY_CHECK_SECONDS = 2.0
 
@@ -100,7 +99,7 @@ class PollService:
             )
             self.failures = 0
             parts.append(f"poll: {summary.line()}")
-            self._report(IntakeState.POLLING)
+            self.report_state(IntakeState.POLLING)
         except (MailbotError, SQLAlchemyError, OSError) as exc:
             self.failures += 1
             delay = self._postpone()
@@ -109,13 +108,22 @@ class PollService:
             parts.append(f"poll: {kind}: {reason}; next try in {delay:.0f}s")
             level = logging.WARNING
             if isinstance(exc, MailboxUnavailable):
-                self._report(IntakeState.RECONNECTING)
+                self.report_state(IntakeState.RECONNECTING)
         parts.append(f"delivery: {self._deliver()}")
         log.log(level, "%s (%.2fs)", "; ".join(parts), time.monotonic() - started)
         return summary
 
+    def watch_outbox(self) -> None:
+        """Until the stop: every few seconds, send what agents approved in the meantime.
+
+        A thread of its own rather than a scheduler job: a send that takes longer
+        than the check interval delays the next check instead of logging a skipped run.
+        """
+        while not self.stop_event.wait(DELIVERY_CHECK_SECONDS):
+            self.deliver_if_due()
+
     def deliver_if_due(self) -> None:
-        """The frequent job: send approved replies now instead of at the next cycle.
+        """Send approved replies now instead of at the next cycle.
 
         Costs one indexed query when nothing is due; skipped while a cycle runs
         (the cycle delivers anyway).
@@ -134,9 +142,15 @@ class PollService:
         finally:
             self._cycle_lock.release()
 
-    def _report(self, state: IntakeState) -> None:
+    def report_state(self, state: IntakeState) -> None:
+        """Record what intake does, unless the IDLE waiter is the one who says."""
         if self.reporter is not None and not self.idle_owns_state:
             self.reporter.report(state)
+
+    def state_back_to_schedule(self) -> None:
+        """The IDLE waiter gave up (no IDLE on the server): the cycles report the state again."""
+        self.idle_owns_state = False
+        self.report_state(IntakeState.POLLING)
 
     def _postpone(self) -> float:
         schedule = self.settings.schedule
@@ -198,16 +212,15 @@ def run_service(
     waiter: IdleWaiter | None = None
     if idle_wanted(settings):
         service.idle_owns_state = True
-
-        def hand_over_to_schedule() -> None:
-            service.idle_owns_state = False
-            service._report(IntakeState.POLLING)
-
         waiter = IdleWaiter(
-            settings, run_cycle=service.cycle, reporter=service.reporter, stop=stop, on_no_idle=hand_over_to_schedule
+            settings,
+            run_cycle=service.cycle,
+            reporter=service.reporter,
+            stop=stop,
+            on_no_idle=service.state_back_to_schedule,
         )
     else:
-        service._report(IntakeState.POLLING)
+        service.report_state(IntakeState.POLLING)
 
     def request_stop() -> None:
         stop.set()
@@ -228,14 +241,9 @@ def run_service(
         misfire_grace_time=None,  # a late run still runs (once, coalesced)
         next_run_time=datetime.now(UTC),  # the first cycle right away
     )
-    scheduler.add_job(
-        service.deliver_if_due,
-        IntervalTrigger(seconds=DELIVERY_CHECK_SECONDS, timezone=UTC),
-        id=DELIVERY_JOB_ID,
-        max_instances=1,
-        coalesce=True,
-    )
     scheduler.start()
+    outbox_watcher = threading.Thread(target=service.watch_outbox, name="mailbot-outbox", daemon=True)
+    outbox_watcher.start()
     if waiter is not None:
         waiter.start()
     log.info(
@@ -251,8 +259,9 @@ def run_service(
         log.info("stopping: letting the running cycle finish")
         request_stop()
         scheduler.shutdown(wait=True)
+        outbox_watcher.join()  # like the scheduler: a send in progress is finished, not cut off
         if waiter is not None:
             waiter.join(timeout=settings.mailbox.timeout + 5)
         service.idle_owns_state = False
-        service._report(IntakeState.STOPPED)
+        service.report_state(IntakeState.STOPPED)
         log.info("stopped")
