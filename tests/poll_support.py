@@ -103,14 +103,15 @@ def cli_config(path: Path, db_url: str, mailbox: dict[str, Any], **sections: dic
     return write_config(path, {**EXAMPLE_CONFIG, "database": {"url": db_url}, "mailbox": mailbox, **sections})
 
 
-def start_run(config: Path, cwd: Path) -> subprocess.Popen[str]:
-    """``mailbot run`` in a subprocess, as a service manager would start it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILBOT_")}
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+def start_run(config: Path, cwd: Path, command: str = "run", **env: str) -> subprocess.Popen[str]:
+    """``mailbot run`` (or another ``command``) in a subprocess, as a service manager would start it."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MAILBOT_")}
+    full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
+    full_env.update(env)
     return subprocess.Popen(
-        [sys.executable, "-m", "mailbot", "--config", str(config), "run"],
+        [sys.executable, "-m", "mailbot", "--config", str(config), command],
         cwd=cwd,
-        env=env,
+        env=full_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -10,6 +10,7 @@ import json
 import mailbox
 import signal
 import socket
+import subprocess
 import threading
 from pathlib import Path
 
@@ -53,6 +54,16 @@ def _config(tmp_path: Path, server: DovecotServer, user: str, db_url: str, **mai
         schedule=SLOW_SCHEDULE,
         outbox={"path": str(tmp_path / "outbox")},
     )
+
+
+def _start_idling(config: Path, cwd: Path) -> tuple[Engine, subprocess.Popen[str]]:
+    """``mailbot run`` on ``config``, once it has reached IDLE."""
+    engine = engine_with_accounts(load_settings(config, env={}))
+    run = start_run(config, cwd)
+    if not wait_for(lambda: intake(engine) == "idling"):
+        run.kill()
+        pytest.fail(f"run never reached IDLE: {run.communicate()[1]}")
+    return engine, run
 
 
 def _stop(run) -> str:
@@ -103,10 +114,8 @@ def test_idle_refresh_must_be_positive_and_under_29_minutes(value: int) -> None:
 
 def test_mail_that_arrives_while_run_idles_is_drafted_at_once(dovecot, imap_user, storage_url, tmp_path) -> None:
     config = _config(tmp_path, dovecot, imap_user, storage_url, idle_refresh_seconds=2)
-    engine = engine_with_accounts(load_settings(config, env={}))
-    run = start_run(config, tmp_path)
+    engine, run = _start_idling(config, tmp_path)
     try:
-        assert wait_for(lambda: intake(engine) == "idling"), "run never reached IDLE"
         status = json.loads(run_mailbot("--config", config, "status", "--json", cwd=tmp_path).stdout)
         assert [f["intake"] for f in status["folders"]] == ["idling"] and status["folders"][0]["intake_since"]
         # Several in a row, the later ones after IDLE was re-issued (every 2 s here).
@@ -126,10 +135,8 @@ def test_run_survives_a_dovecot_restart_mid_idle_and_loses_no_mail(storage_url, 
     with DovecotServer(tls=False, spare_users=1) as server:  # its own server: this test stops it
         user = server.new_user()
         config = _config(tmp_path, server, user, storage_url)
-        engine = engine_with_accounts(load_settings(config, env={}))
-        run = start_run(config, tmp_path)
+        engine, run = _start_idling(config, tmp_path)
         try:
-            assert wait_for(lambda: intake(engine) == "idling")
             server.append(simple_mail(0), user=user)
             assert wait_for(lambda: len(stored(engine)) == 1, timeout=15)
             server.stop()
@@ -153,9 +160,7 @@ def test_sigterm_during_idle_ends_idle_and_exits_cleanly(tmp_path) -> None:
     with DovecotServer(tls=False, spare_users=1) as server:
         user = server.new_user()
         config = _config(tmp_path, server, user, f"sqlite:///{tmp_path / 'db.sqlite'}")
-        engine = engine_with_accounts(load_settings(config, env={}))
-        run = start_run(config, tmp_path)
-        assert wait_for(lambda: intake(engine) == "idling")
+        engine, run = _start_idling(config, tmp_path)
         _stop(run)  # communicate() has a 15 s limit: "within a few seconds"
         # Dovecot logs how each session ended: ours said DONE and LOGOUT, none was cut off in IDLE.
         assert wait_for(lambda: server.log_text().count(f"imap({user})") >= 2)
@@ -207,10 +212,8 @@ def test_maildir_with_idle_on_polls_on_the_schedule(tmp_path) -> None:
 
 def test_a_reply_approved_while_run_idles_is_sent_within_seconds(dovecot, imap_user, tmp_path) -> None:
     config = _config(tmp_path, dovecot, imap_user, f"sqlite:///{tmp_path / 'db.sqlite'}")
-    engine = engine_with_accounts(load_settings(config, env={}))
-    run = start_run(config, tmp_path)
+    engine, run = _start_idling(config, tmp_path)
     try:
-        assert wait_for(lambda: intake(engine) == "idling")
         dovecot.append(simple_mail(1), user=imap_user)
         assert wait_for(lambda: len(drafts(engine)) == 1, timeout=15)
         draft_id = drafts(engine)[0].id

@@ -7,7 +7,8 @@ goes back to IDLE. Nothing is lost between the two: the waiting connection
 reports every change since it last left IDLE, so mail that arrives during a
 cycle rings the bell again as soon as IDLE is re-issued.
 
-After a drop it reconnects with the scheduler's backoff and runs a cycle first
+After a drop it reconnects with the one backoff rule (``outbox/backoff.py``,
+starting at one second) and runs a cycle first
 (mail may have come while it was away). The scheduled poll keeps running beside
 it as the safety net. A server that does not announce IDLE is left to the
 schedule: the thread hands the state over to polling and ends.

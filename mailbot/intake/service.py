@@ -9,7 +9,7 @@ running cycle finish its current batch, then the process exits 0.
 
 Where the IMAP server announces IDLE (and ``[mailbox] idle`` is on), a second
 thread waits in IDLE and runs the same cycle as soon as mail arrives
-(``mailbot.intake.idle``); the schedule stays as the safety net. A third job
+(``mailbot.intake.idle``); the schedule stays as the safety net. A third thread
 looks every few seconds, with one cheap query, for replies an agent approved
 in the console or the CLI, so they leave within seconds too.
 """
