@@ -41,6 +41,10 @@ class MailboxState(SQLModel, table=True):
     uidvalidity: int | None = None
     last_uid: int = 0
     last_success_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # What `mailbot run` is doing for this folder (idling, polling, reconnecting,
+    # stopped) and since when; kept here so every instance's `mailbot status` sees it.
+    intake: str | None = None
+    intake_since: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class InboundMessage(SQLModel, table=True):

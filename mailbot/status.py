@@ -38,6 +38,10 @@ class Health:
         }
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment is not None else None
+
+
 def check_health(*, engine: Engine, max_age: timedelta, now: datetime | None = None) -> Health:
     now = now or datetime.now(UTC)
     health = Health()
@@ -57,8 +61,11 @@ def check_health(*, engine: Engine, max_age: timedelta, now: datetime | None = N
                 "mailbox": state.mailbox,
                 "folder": state.folder,
                 "last_uid": state.last_uid,
-                "last_success_at": last.isoformat(timespec="seconds") if last else None,
+                "last_success_at": _iso(last),
                 "age_seconds": int(age.total_seconds()) if age is not None else None,
+                # What `mailbot run` does for it: idling, polling, reconnecting, stopped (None: never ran).
+                "intake": state.intake,
+                "intake_since": _iso(state.intake_since),
             }
         )
         if age is None or age > max_age:

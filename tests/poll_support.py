@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from imapclient import IMAPClient
+from mailbot_cli import REPO
 from servers.dovecot import DovecotServer
 from servers.mails import EXAMPLE_ACCOUNTS, EXAMPLE_CONFIG
 from sqlalchemy.engine import Engine
@@ -95,3 +101,28 @@ def write_config(path: Path, data: dict[str, dict[str, Any]]) -> Path:
 def cli_config(path: Path, db_url: str, mailbox: dict[str, Any], **sections: dict[str, Any]) -> Path:
     """A config file for the example data, for running ``mailbot`` in a subprocess."""
     return write_config(path, {**EXAMPLE_CONFIG, "database": {"url": db_url}, "mailbox": mailbox, **sections})
+
+
+def start_run(config: Path, cwd: Path, command: str = "run", **env: str) -> subprocess.Popen[str]:
+    """``mailbot run`` (or another ``command``) in a subprocess, as a service manager would start it."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MAILBOT_")}
+    full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
+    full_env.update(env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "mailbot", "--config", str(config), command],
+        cwd=cwd,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False

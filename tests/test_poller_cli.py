@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from mailbot_cli import REPO, json_lines, run_mailbot
-from poll_support import FLAG, cli_config, drafts, duplicates, engine_with_accounts, server_flags, stored
+from mailbot_cli import json_lines, run_mailbot
+from poll_support import FLAG, cli_config, drafts, duplicates, engine_with_accounts, server_flags, start_run, stored
 from servers.dovecot import free_port
 from servers.mails import EXAMPLE_ACCOUNTS, example_mails, simple_mail
 from sqlalchemy import func, select, text
@@ -27,17 +25,7 @@ def _config(tmp_path: Path, dovecot, user: str, db_url: str, **mailbox) -> Path:
 
 
 def _poll_process(config: Path, cwd: Path, **env: str) -> subprocess.Popen[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MAILBOT_")}
-    full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
-    full_env.update(env)
-    return subprocess.Popen(
-        [sys.executable, "-m", "mailbot", "--config", str(config), "poll"],
-        cwd=cwd,
-        env=full_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_run(config, cwd, "poll", **env)
 
 
 def _count(engine) -> int:

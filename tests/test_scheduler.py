@@ -11,13 +11,21 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from mailbot_cli import REPO
-from poll_support import cli_config, drafts, duplicates, engine_with_accounts, make_settings, stored
+from poll_support import (
+    cli_config,
+    drafts,
+    duplicates,
+    engine_with_accounts,
+    make_settings,
+    start_run,
+    stored,
+    wait_for,
+)
 from servers.dovecot import DovecotServer, free_port
 from servers.mails import simple_mail
 
@@ -82,28 +90,6 @@ def test_backoff_postpones_the_scheduled_job(dovecot, imap_user, tmp_path, caplo
     assert not runner.is_alive()
 
 
-def _start_run(config: Path, cwd: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILBOT_")}
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.Popen(
-        [sys.executable, "-m", "mailbot", "--config", str(config), "run"],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_run_recovers_after_the_server_was_down_and_loses_no_mail(tmp_path) -> None:
     with DovecotServer(tls=False) as server:  # its own server: this test stops it
         user = server.new_user()
@@ -117,17 +103,17 @@ def test_run_recovers_after_the_server_was_down_and_loses_no_mail(tmp_path) -> N
             outbox={"path": str(tmp_path / "outbox")},
         )
         engine = engine_with_accounts(load_settings(config, env={}))
-        run = _start_run(config, tmp_path)
+        run = start_run(config, tmp_path)
         try:
-            assert _wait_for(lambda: len(stored(engine)) == 3)
+            assert wait_for(lambda: len(stored(engine)) == 3)
             server.stop()
             for n in range(3, 6):  # mail keeps arriving while IMAP is down
                 server.deliver(simple_mail(n), user=user)
             time.sleep(3.5)  # at least two failed cycles
             server.start()
-            assert _wait_for(lambda: len(stored(engine)) == 6)
+            assert wait_for(lambda: len(stored(engine)) == 6)
             server.append(simple_mail(6), user=user)
-            assert _wait_for(lambda: len(stored(engine)) == 7)
+            assert wait_for(lambda: len(stored(engine)) == 7)
         finally:
             run.send_signal(signal.SIGTERM)
             _out, log = run.communicate(timeout=30)
@@ -151,8 +137,8 @@ def test_run_stops_cleanly_on_sigint(tmp_path) -> None:
         outbox={"path": str(tmp_path / "outbox")},
     )
     engine = engine_with_accounts(load_settings(config, env={}))
-    run = _start_run(config, tmp_path)
-    assert _wait_for(lambda: len(stored(engine)) == 1)
+    run = start_run(config, tmp_path)
+    assert wait_for(lambda: len(stored(engine)) == 1)
     run.send_signal(signal.SIGINT)
     _out, log = run.communicate(timeout=30)
     assert run.returncode == 0, log
@@ -173,8 +159,8 @@ def test_sigterm_during_a_backlog_stops_between_batches_and_loses_nothing(doveco
         outbox={"path": str(tmp_path / "outbox")},
     )
     engine = engine_with_accounts(load_settings(config, env={}))
-    run = _start_run(config, tmp_path)
-    assert _wait_for(lambda: len(stored(engine)) > 0)
+    run = start_run(config, tmp_path)
+    assert wait_for(lambda: len(stored(engine)) > 0)
     run.send_signal(signal.SIGTERM)
     _out, log = run.communicate(timeout=60)
     assert run.returncode == 0, log

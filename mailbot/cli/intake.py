@@ -37,7 +37,7 @@ def poll(ctx: typer.Context) -> None:
 
 @app.command()
 def run(ctx: typer.Context) -> None:
-    """Long-lived: poll on the [schedule] and send approved replies until SIGTERM/Ctrl-C."""
+    """Long-lived: poll on the [schedule] (and on IMAP IDLE) and send approved replies until SIGTERM/Ctrl-C."""
     from mailbot.intake.service import run_service
 
     run_service(settings_of(ctx))
@@ -51,7 +51,8 @@ def status_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
-    """Last successful poll per folder, drafts and replies waiting; exit 1 when intake is stale."""
+    """Last successful poll and intake state (idling, polling, reconnecting) per folder, drafts and
+    replies waiting; exit 1 when intake is stale."""
     from datetime import timedelta
 
     from mailbot.db.engine import make_engine
@@ -65,9 +66,10 @@ def status_command(
         print_json_line(health.as_dict())
     else:
         for folder in health.folders:
+            intake = f"; intake {folder['intake']} since {folder['intake_since']}" if folder["intake"] else ""
             console.print(
                 f"{folder['mailbox']} {folder['folder']}: last successful poll "
-                f"{folder['last_success_at'] or 'never'}, last UID {folder['last_uid']}",
+                f"{folder['last_success_at'] or 'never'}, last UID {folder['last_uid']}{intake}",
                 highlight=False,
                 markup=False,
             )

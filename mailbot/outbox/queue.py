@@ -382,3 +382,13 @@ def _record_failed(*, engine: Engine, row: OutboxMessage, now: datetime, error: 
         _set_draft_status(session, fresh.draft_id, "failed")
         session.add(delivery_event(fresh, "delivery_failed", now, error=error, code=code))
         session.commit()
+
+
+def replies_due(*, engine: Engine, now: datetime | None = None) -> bool:
+    """Whether a queued reply is due: one indexed ``LIMIT 1`` query, cheap enough to ask every
+    few seconds, so ``mailbot run`` sends an approval made in another process promptly."""
+    with Session(engine) as session:
+        due = select(OutboxMessage.id).where(
+            OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= as_utc(now)
+        )
+        return session.exec(due.limit(1)).first() is not None

@@ -93,6 +93,7 @@ class DovecotServer:
         users: Mapping[str, str] | None = None,
         tls: bool = True,
         spare_users: int = 200,
+        extra_config: str = "",
     ) -> None:
         # Unix sockets live under base_dir; keep the path short (sun_path is 108 bytes).
         # The auth process runs as user dovecot and must reach the passwd-file, so
@@ -106,6 +107,8 @@ class DovecotServer:
         self._spare = [f"box{n:03d}" for n in range(spare_users)]
         self.users.update({name: f"pw-{name}" for name in self._spare})
         self.tls = tls
+        # Settings appended to dovecot.conf, e.g. an `imap_capability` without IDLE.
+        self.extra_config = extra_config
         self.host = HOST
         self.port = free_port()
         self.ssl_port = free_port() if tls else 0
@@ -172,6 +175,7 @@ service imap-login {{
     ssl = yes
   }}
 }}
+{self.extra_config}
 """
         )
 
