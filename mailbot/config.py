@@ -212,7 +212,9 @@ class MailboxSettings(_Section):
     timeout: Seconds = 30.0
     idle: bool = True  # `mailbot run` waits with IMAP IDLE where the server offers it
     # RFC 2177: servers may drop an IDLE after 30 minutes, and NAT boxes far sooner.
-    idle_refresh_seconds: Annotated[float, Field(gt=0, le=29 * 60)] = 300.0
+    idle_refresh_seconds: Annotated[
+        float, _checked(lambda v: 1 <= v <= 29 * 60, "expected 1 to 1740 seconds (RFC 2177: under 29 minutes)")
+    ] = 300.0
 
     @model_validator(mode="after")
     def _imap_needs_a_user(self) -> MailboxSettings:

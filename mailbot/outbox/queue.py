@@ -389,6 +389,6 @@ def replies_due(*, engine: Engine, now: datetime | None = None) -> bool:
     few seconds, so ``mailbot run`` sends an approval made in another process promptly."""
     with Session(engine) as session:
         due = select(OutboxMessage.id).where(
-            OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= as_utc(now)
+            OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= _now_or(now)
         )
         return session.exec(due.limit(1)).first() is not None
