@@ -148,9 +148,9 @@ def _print_review(detail: dict[str, Any]) -> None:
     line("from", detail["sender"])
     verified = detail["sender_verified"]
     if verified == "fail":
-        line("sender", "NOT VERIFIED (DMARC/DKIM/SPF failed) — no account action is proposed", "bold red")
+        line("sender", "NOT VERIFIED (DMARC/DKIM/SPF failed, or two From) — no account action is proposed", "bold red")
     elif verified == "unknown":
-        line("sender", "unknown: no Authentication-Results — check the address before approving", "bold yellow")
+        line("sender", "unknown: nothing vouched for the From domain — check before approving", "bold yellow")
     else:
         line("sender", "verified (Authentication-Results)", "green")
     mail = detail.get("mail")

@@ -146,6 +146,7 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         auth_headers=mail.header_all("authentication-results"),
         sender=mail.sender,
         trusted_ids=ctx.trusted_authserv_ids,
+        from_headers=len(mail.header_all("from")),
     )
     auto = machine_mail_reason(mail, ctx.rules)
     if auto:
