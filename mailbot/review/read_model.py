@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from mailbot.errors import DraftNotFound
 from mailbot.mail.parse import DEFAULT_MAX_BYTES, decode_words, parse_mail
 from mailbot.mail.quotes import strip_quoted_history
-from mailbot.models import Draft, InboundMessage
+from mailbot.models import Draft, InboundMessage, is_row_id
 
 DRAFT_STATUSES = ("pending", "approved", "sent", "rejected", "failed")
 
@@ -31,7 +31,7 @@ def list_drafts(*, session: Session, status: str = "pending") -> list[Draft]:
 
 def find_draft(*, session: Session, draft_id: int) -> tuple[Draft, InboundMessage | None]:
     """The draft and the mail it answers; ``DraftNotFound`` when there is no such id."""
-    draft = session.get(Draft, draft_id)
+    draft = session.get(Draft, draft_id) if is_row_id(draft_id) else None
     if draft is None:
         raise DraftNotFound(f"no draft has the id {draft_id}")
     return draft, session.get(InboundMessage, draft.inbound_id)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, func, select
 
 from mailbot.accounts.database import find_account
 from mailbot.db.engine import new_session
 from mailbot.errors import DraftNotFound, DraftStateError, ReviewError, StaleDecision
-from mailbot.models import Account, Draft
+from mailbot.models import MAX_ROW_ID, Account, Draft
 from mailbot.review.approve import approve, reject
 from mailbot.review.audit import list_audit
 from mailbot.review.read_model import find_draft, mail_view
@@ -38,6 +38,9 @@ from mailbot.web.render import flash, render
 from mailbot.web.state import ConsoleState, console_state
 
 router = APIRouter()
+
+#: A draft id in a URL: a number beyond any row id is a 400, never a database overflow (a 500).
+DraftId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 @router.get("/")
@@ -131,7 +134,7 @@ def _draft_page(request: Request, draft_id: int, *, status_code: int = 200, **ov
 
 
 @router.get("/drafts/{draft_id}")
-def draft_page(request: Request, draft_id: int, agent: LoggedIn) -> Response:
+def draft_page(request: Request, draft_id: DraftId, agent: LoggedIn) -> Response:
     return _draft_page(request, draft_id)
 
 
@@ -158,7 +161,7 @@ def _stale_problem(draft_id: int, exc: StaleDecision, request: Request) -> dict[
 
 @router.post("/drafts/{draft_id}/approve")
 def approve_draft(
-    request: Request, draft_id: int, agent: LoggedIn, body: Annotated[str | None, Form()] = None
+    request: Request, draft_id: DraftId, agent: LoggedIn, body: Annotated[str | None, Form()] = None
 ) -> Response:
     state = console_state(request)
     # Browsers send a textarea's lines with CRLF; the stored draft uses LF.
@@ -194,7 +197,7 @@ def approve_draft(
 
 
 @router.post("/drafts/{draft_id}/reject")
-def reject_draft(request: Request, draft_id: int, agent: LoggedIn, reason: Annotated[str, Form()] = "") -> Response:
+def reject_draft(request: Request, draft_id: DraftId, agent: LoggedIn, reason: Annotated[str, Form()] = "") -> Response:
     state = console_state(request)
     target = _next_after(request, draft_id)
     try:
