@@ -438,6 +438,20 @@ def test_unverified_and_unchecked_senders_stand_out(console: Console) -> None:
     assert "Authentication-Results" in client.get(f"/drafts/{drafts[1].id}").text
 
 
+def test_draft_page_says_plainly_when_the_reply_does_not_go_to_the_sender(console: Console) -> None:
+    raw = mail("boss@firma.example", LINK_VA, msgid="rt-web").replace(
+        b"To: support@vendor.example", b"Reply-To: office@firma.example\nTo: support@vendor.example"
+    )
+    plain = mail("boss@firma.example", LINK_VA.replace("va@", "va2@"), msgid="rt-web2")
+    elsewhere, to_sender = console.poll(raw, plain)
+    assert elsewhere.to == "office@firma.example"
+    client = logged_in(console)
+    page = client.get(f"/drafts/{elsewhere.id}").text
+    assert "The reply goes to <strong>office@firma.example</strong>, not to the sender" in page
+    assert "not the sender</span>" in page
+    assert "not to the sender" not in client.get(f"/drafts/{to_sender.id}").text
+
+
 def test_queue_filters_counts_and_address_search(console: Console) -> None:
     link, reactivate, german, unverified = console.poll(
         mail("boss@firma.example", LINK_VA, msgid="q1"),

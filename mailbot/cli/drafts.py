@@ -146,6 +146,8 @@ def _print_review(detail: dict[str, Any]) -> None:
     line("draft", f"#{detail['id']} ({detail['status']})")
     line("intent", f"{detail['intent']}, language {detail['language']}")
     line("from", detail["sender"])
+    if not detail["recipient_is_sender"]:
+        line("to", f"{detail['to']} — NOT the sender (Reply-To): check it may read this reply", "bold yellow")
     verified = detail["sender_verified"]
     if verified == "fail":
         line("sender", "NOT VERIFIED (DMARC/DKIM/SPF failed, or two From) — no account action is proposed", "bold red")

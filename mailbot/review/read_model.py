@@ -37,6 +37,12 @@ def find_draft(*, session: Session, draft_id: int) -> tuple[Draft, InboundMessag
     return draft, session.get(InboundMessage, draft.inbound_id)
 
 
+def recipient_is_sender(draft: Draft) -> bool:
+    """Whether the reply goes back to the mail's From. When not (a Reply-To), the
+    agent must see it plainly: the account facts in the reply go to someone else."""
+    return bool(draft.sender) and draft.to.strip().lower() == (draft.sender or "").strip().lower()
+
+
 def draft_summary(draft: Draft) -> dict[str, Any]:
     """One line of ``drafts list --json``."""
     return {
@@ -47,6 +53,7 @@ def draft_summary(draft: Draft) -> dict[str, Any]:
         "sender": draft.sender,
         "sender_verified": draft.sender_verified,
         "to": draft.to,
+        "recipient_is_sender": recipient_is_sender(draft),
         "subject": draft.subject,
         "status": draft.status,
         "requests": draft.requests,

@@ -21,7 +21,7 @@ from mailbot.errors import DraftNotFound, DraftStateError, ReviewError, StaleDec
 from mailbot.models import MAX_ROW_ID, Account, Draft
 from mailbot.review.approve import approve, reject
 from mailbot.review.audit import list_audit
-from mailbot.review.read_model import find_draft, mail_view
+from mailbot.review.read_model import find_draft, mail_view, recipient_is_sender
 from mailbot.web.auth import HOME, LoggedIn
 from mailbot.web.present import OUTCOMES, mark_addresses, request_addresses
 from mailbot.web.queue import (
@@ -107,6 +107,7 @@ def draft_page_context(request: Request, draft_id: int) -> dict[str, Any]:
         audit = list_audit(session=session, draft_id=draft.id, limit=50)
     return {
         "draft": draft,
+        "recipient_is_sender": recipient_is_sender(draft),
         "inbound": inbound,
         "triage_reason": (inbound.result or {}).get("reason") if inbound else None,
         "mail": mail,
