@@ -17,11 +17,11 @@ from factories import customer_mail as mail
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from mailbot.accounts import upsert_accounts
+from mailbot.accounts.csv_import import upsert_accounts
 from mailbot.config import settings_from_mapping
-from mailbot.delivery import deliver_queued
 from mailbot.models import InboundMessage
-from mailbot.review import approve
+from mailbot.outbox.queue import deliver_queued
+from mailbot.review.approve import approve
 from mailbot.triage.pipeline import triage_message
 
 TODAY = date(2026, 6, 15)
