@@ -559,6 +559,33 @@ def test_deciding_twice_is_shown_not_swallowed(console: Console) -> None:
     assert account_row(console.engine, 2).primary_account_id is None
 
 
+def test_a_maybe_delivered_reply_is_resent_only_by_an_agents_button(console: Console) -> None:
+    from sqlalchemy import update
+
+    (draft,) = console.poll(mail("boss@firma.example", LINK_VA, msgid="resend1"))
+    client = logged_in(console)
+    assert post_form(client, f"/drafts/{draft.id}", f"/drafts/{draft.id}/approve").status_code == 303
+    with Session(console.engine) as session:  # what a drop after DATA leaves (test_delivery.py)
+        session.exec(
+            update(OutboxMessage)
+            .where(OutboxMessage.draft_id == draft.id)
+            .values(status="needs_agent", last_error="no answer after DATA")
+        )
+        session.commit()
+    page = client.get(f"/drafts/{draft.id}").text
+    assert "may or may not have reached" in page and f'action="/drafts/{draft.id}/resend"' in page
+    assert client.post(f"/drafts/{draft.id}/resend", data={}).status_code == 403  # no CSRF token
+
+    done = post_form(client, f"/drafts/{draft.id}", f"/drafts/{draft.id}/resend")
+    assert done.status_code == 303 and done.headers["location"] == f"/drafts/{draft.id}"
+    with Session(console.engine) as session:
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.draft_id == draft.id)).one()
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "resend")).one()
+    assert row.status == "queued" and event.agent == "alice"
+    again = post_form(client, f"/drafts/{draft.id}", f"/drafts/{draft.id}/resend")
+    assert again.status_code == 409 and "Nothing was resent" in again.text
+
+
 def test_reject_needs_a_reason_and_changes_nothing(console: Console) -> None:
     (draft,) = console.poll(mail("boss@firma.example", LINK_VA, msgid="j1"))
     client = logged_in(console)

@@ -17,8 +17,9 @@ from sqlmodel import Session, col, func, select
 
 from mailbot.accounts.database import find_account
 from mailbot.db.engine import new_session
-from mailbot.errors import DraftNotFound, DraftStateError, ReviewError, StaleDecision
-from mailbot.models import MAX_ROW_ID, Account, Draft
+from mailbot.errors import DraftNotFound, DraftStateError, OutboxError, ReviewError, StaleDecision
+from mailbot.models import MAX_ROW_ID, Account, Draft, OutboxMessage
+from mailbot.outbox.resend import reply_of_draft, resend
 from mailbot.review.approve import approve, reject
 from mailbot.review.audit import list_audit
 from mailbot.review.read_model import find_draft, mail_view, recipient_is_sender
@@ -105,6 +106,7 @@ def draft_page_context(request: Request, draft_id: int) -> dict[str, Any]:
         ]
         newer, older = pending_neighbours(session=session, draft=draft)
         audit = list_audit(session=session, draft_id=draft.id, limit=50)
+        reply = session.exec(select(OutboxMessage).where(OutboxMessage.draft_id == draft.id)).first()
     return {
         "draft": draft,
         "recipient_is_sender": recipient_is_sender(draft),
@@ -117,6 +119,7 @@ def draft_page_context(request: Request, draft_id: int) -> dict[str, Any]:
         "newer": newer,
         "older": older,
         "audit": audit,
+        "reply": reply,
         "body": draft.body,
         "reject_reason": "",
         "problem": None,
@@ -222,6 +225,26 @@ def reject_draft(request: Request, draft_id: DraftId, agent: LoggedIn, reason: A
         )
     flash(request, f"Draft #{draft_id} rejected: nothing was sent and no account changed.", tone="info")
     return RedirectResponse(target, status_code=303)
+
+
+@router.post("/drafts/{draft_id}/resend")
+def resend_reply(request: Request, draft_id: DraftId, agent: LoggedIn) -> Response:
+    """The agent checked that a "maybe delivered" reply did not arrive: queue it again."""
+    state = console_state(request)
+    row = reply_of_draft(engine=state.engine, draft_id=draft_id)
+    try:
+        if row is None or row.id is None:
+            raise OutboxError(f"draft #{draft_id} has no queued reply")
+        resend(engine=state.engine, outbox_id=row.id, agent=agent)
+    except OutboxError as exc:
+        return _draft_page(
+            request,
+            draft_id,
+            status_code=409,
+            problem={"kind": "state", "title": "Nothing was resent", "message": str(exc)},
+        )
+    flash(request, f"The reply of draft #{draft_id} is queued again; the next send delivers it.")
+    return RedirectResponse(f"/drafts/{draft_id}", status_code=303)
 
 
 @router.get("/history")
