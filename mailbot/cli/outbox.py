@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from mailbot.cli.app import agent_name, app, console, settings_of
+from mailbot.cli.terminal import clean
 
 outbox_app = typer.Typer(no_args_is_help=True, help="Replies waiting to be sent, or waiting for an agent.")
 app.add_typer(outbox_app, name="outbox")
@@ -41,4 +42,5 @@ def outbox_resend(
 
     settings = settings_of(ctx)
     row = resend(engine=make_engine(settings.database.url), outbox_id=outbox_id, agent=agent_name(agent))
-    sys.stdout.write(f"reply {row.id} to {row.to} queued again as {row.message_id}\n")  # one line, never wrapped
+    line = clean(f"reply {row.id} to {row.to} queued again as {row.message_id}", one_line=True)
+    sys.stdout.write(line + "\n")  # one line, never wrapped

@@ -9,7 +9,7 @@ Message-ID, so a customer's client that got both shows one mail.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
@@ -27,7 +27,7 @@ def resend(*, engine: Engine, outbox_id: int, agent: str, now: datetime | None =
     Only a reply waiting for an agent can be resent, and only once per decision:
     the conditional UPDATE lets exactly one of two racing agents win.
     """
-    moment = as_utc(now)
+    moment = datetime.now(UTC) if now is None else as_utc(now)
     with new_session(engine) as session:
         row = session.get(OutboxMessage, outbox_id) if is_row_id(outbox_id) else None
         if row is None:
