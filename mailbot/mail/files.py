@@ -82,7 +82,7 @@ def _walk(folder: Path) -> Iterator[MailFile]:
         where = Path(exc.filename) if exc.filename else folder
         found.append((where, f"cannot read folder {where}: {exc.strerror or exc}"))
 
-    for root, dirs, files in os.walk(folder, onerror=unreadable):
+    for root, _dirs, files in os.walk(folder, onerror=unreadable):
         for name in files:
             if not name.startswith("."):
                 found.append((Path(root) / name, None))
