@@ -35,6 +35,11 @@ class PermanentDeliveryError(DeliveryError):
     """The SMTP server answered 5xx: retrying would not help."""
 
 
+class UncertainDeliveryError(DeliveryError):
+    """The connection broke or timed out after the message data was handed over: the
+    server may have taken it. Only an agent may resend (a retry could send it twice)."""
+
+
 class ReviewError(MailbotError):
     """An agent's approve/reject could not be carried out."""
 
@@ -57,3 +62,7 @@ class StaleDecision(ReviewError):
 
 class SchemaError(MailbotError):
     """The database's schema is not the one this code needs (the message says what to run)."""
+
+
+class OutboxError(MailbotError):
+    """A reply in the outbox cannot take the requested step (no such reply, wrong status)."""

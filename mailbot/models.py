@@ -14,6 +14,14 @@ from sqlmodel import Field, SQLModel
 
 from mailbot.db.types import UtcDateTime
 
+#: The largest id a row can have (a signed 64-bit integer on both databases). A
+#: larger number typed by an agent names no row; asking the driver would overflow.
+MAX_ROW_ID = 2**63 - 1
+
+
+def is_row_id(value: int) -> bool:
+    return 0 < value <= MAX_ROW_ID
+
 
 def utcnow() -> datetime:
     """Aware UTC, as the datetime columns hand back (``UtcDateTime``): mixing naive and aware is a bug source."""
@@ -130,3 +138,6 @@ class Agent(SQLModel, table=True):
     name: str = Field(unique=True)
     password_hash: str
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # Raised to end every console session of the agent (logout, new password): a
+    # session cookie names the epoch it was made in. server_default for existing rows.
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

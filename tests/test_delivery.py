@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from mailbot_cli import run_mailbot
-from servers.smtp import SMTP_PASSWORD, SMTP_USER, FlakyHandler, RecordingHandler, free_port
+from servers.smtp import SMTP_PASSWORD, SMTP_USER, FlakyHandler, RecordingHandler, StallingHandler, free_port
 from sqlalchemy import update
 from sqlmodel import select
 
@@ -246,20 +246,128 @@ def test_5xx_fails_at_once_with_the_servers_reason(db_engine, smtp_rejecting_ser
     assert smtp_rejecting_server.handler.refused == 1  # never tried again
 
 
-def test_dropped_connection_is_retried(db_engine, smtp_dropping_server, tmp_path):
+def test_dropped_connection_after_data_needs_an_agent_not_a_retry(db_engine, smtp_dropping_server, tmp_path):
     settings = make_settings(tmp_path, smtp=smtp_of(smtp_dropping_server))
     row = queue_approved_reply(db_engine, settings)
 
     first = deliver_queued(engine=db_engine, settings=settings, now=T0)
-    assert counts(first) == (0, 1, 0, 0)
-    retrying = load(db_engine, row)
-    assert (retrying.status, retrying.attempts) == ("queued", 1)
-    assert "Disconnected" in retrying.last_error
+    assert counts(first) == (0, 0, 0, 1) and first.flagged_ids == [row.id]
+    flagged = load(db_engine, row)
+    assert (flagged.status, flagged.attempts) == ("needs_agent", 1)
+    assert "after DATA" in flagged.last_error and "Disconnected" in flagged.last_error
 
-    later = T0 + timedelta(minutes=1)
-    assert counts(deliver_queued(engine=db_engine, settings=settings, now=later)) == (1, 0, 0, 0)
-    assert smtp_dropping_server.handler.dropped == 1
-    assert [r.message()["Message-ID"] for r in smtp_dropping_server.received] == [row.message_id]
+    later = T0 + timedelta(days=1)
+    assert counts(deliver_queued(engine=db_engine, settings=settings, now=later)) == (0, 0, 0, 0)
+    assert smtp_dropping_server.handler.dropped == 1  # never offered again on its own
+
+
+# --- issue 13 item 3: a late or missing 250 after DATA -----------------------------------
+
+
+@pytest.mark.parametrize("answer_after", [30.0, None], ids=["answers-late", "never-answers"])
+def test_no_answer_after_data_is_maybe_delivered_and_never_retried(
+    db_engine, smtp_server_factory, tmp_path, answer_after
+):
+    server = smtp_server_factory(StallingHandler(stage="DATA", answer_after=answer_after))
+    settings = make_settings(tmp_path, smtp=smtp_of(server, timeout=1.0))
+    row = queue_approved_reply(db_engine, settings)
+
+    first = deliver_queued(engine=db_engine, settings=settings, now=T0)
+    again = deliver_queued(engine=db_engine, settings=settings, now=T0 + timedelta(days=1))
+
+    assert counts(first) == (0, 0, 0, 1) and counts(again) == (0, 0, 0, 0)
+    assert len(server.received) == 1  # the server has it: exactly one copy
+    flagged = load(db_engine, row)
+    assert flagged.status == "needs_agent" and "may have taken the reply" in flagged.last_error
+    assert draft_status(db_engine, row) == "approved"
+    assert audit_actions(db_engine, row) == ["delivery_needs_agent"]
+
+
+def test_a_stall_before_data_stays_retryable(db_engine, smtp_server_factory, tmp_path):
+    server = smtp_server_factory(StallingHandler(stage="RCPT", answer_after=None))
+    settings = make_settings(tmp_path, smtp=smtp_of(server, timeout=1.0))
+    row = queue_approved_reply(db_engine, settings)
+
+    first = deliver_queued(engine=db_engine, settings=settings, now=T0)
+    assert counts(first) == (0, 1, 0, 0)
+    assert load(db_engine, row).status == "queued" and server.received == []
+    assert counts(deliver_queued(engine=db_engine, settings=settings, now=T0 + timedelta(minutes=5))) == (1, 0, 0, 0)
+    assert [r.message()["Message-ID"] for r in server.received] == [row.message_id]
+
+
+def test_agent_resends_a_maybe_delivered_reply_from_the_command_line(smtp_server_factory, tmp_path):
+    from mailbot.db.engine import make_engine
+
+    server = smtp_server_factory(StallingHandler(stage="DATA", answer_after=None))
+    database = tmp_path / "mailbot.db"
+    config = tmp_path / "mailbot.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{database}"\n[support]\naddress = "{SUPPORT}"\n'
+        f'[smtp]\nhost = "{server.host}"\nport = {server.port}\nsecurity = "none"\ntimeout = 1.0\n'
+    )
+    engine = make_engine(f"sqlite:///{database}")
+    settings = make_settings(tmp_path, smtp=smtp_of(server, timeout=1.0))
+    row = queue_approved_reply(engine, settings, now=datetime(2000, 1, 1, tzinfo=UTC))
+
+    sent = run_mailbot("--config", config, "send", cwd=tmp_path)
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout.splitlines() == [
+        "sent 0, retrying 0, failed 0, needs agent 1",
+        f"reply {row.id} needs an agent: check whether it arrived, then `mailbot outbox resend {row.id}`",
+    ]
+    resent = run_mailbot("--config", config, "outbox", "resend", str(row.id), "--agent", "alice", cwd=tmp_path)
+    assert resent.returncode == 0, resent.stderr
+    assert resent.stdout.strip() == f"reply {row.id} to anna@kunde.de queued again as {row.message_id}"
+    twice = run_mailbot("--config", config, "outbox", "resend", str(row.id), cwd=tmp_path)
+    assert twice.returncode == 2 and twice.stderr.strip().endswith(
+        "is queued, not waiting for an agent: nothing was resent"
+    )
+    missing = run_mailbot("--config", config, "outbox", "resend", "99999999999999999999999", cwd=tmp_path)
+    assert missing.returncode == 2 and "no reply in the outbox has the id" in missing.stderr
+
+    again = run_mailbot("--config", config, "send", cwd=tmp_path)
+    assert again.stdout.strip() == "sent 1, retrying 0, failed 0, needs agent 0"
+    assert [r.message()["Message-ID"] for r in server.received] == [row.message_id] * 2  # the same message
+    assert load(engine, row).status == "sent"
+    with new_session(engine) as session:
+        resend_event = session.exec(select(AuditEvent).where(AuditEvent.action == "resend")).one()
+    assert resend_event.agent == "alice"
+    engine.dispose()
+
+
+# --- issue 13 item 4: non-ASCII recipients -------------------------------------------------
+
+
+def test_non_ascii_recipient_without_smtputf8_fails_alone_and_the_rest_is_delivered(
+    db_engine, smtp_server_factory, tmp_path
+):
+    smtp_server = smtp_server_factory(smtputf8=False)
+    settings = make_settings(tmp_path, smtp=smtp_of(smtp_server))
+    umlaut = queue_approved_reply(db_engine, settings, to="jürgen@kunde.de")
+    plain = queue_approved_reply(db_engine, settings, to="anna@kunde.de", now=T0 + timedelta(seconds=1))
+
+    summary = deliver_queued(engine=db_engine, settings=settings, now=T0 + timedelta(minutes=1))
+
+    assert counts(summary) == (1, 0, 1, 0)
+    failed = load(db_engine, umlaut)
+    assert failed.status == "failed" and draft_status(db_engine, umlaut) == "failed"
+    assert (
+        failed.last_error
+        == "jürgen@kunde.de needs SMTPUTF8 (a non-ASCII address), which the SMTP server does not offer"
+    )
+    assert load(db_engine, plain).status == "sent"
+    assert [r.rcpt_tos for r in smtp_server.received] == [["anna@kunde.de"]]
+
+
+def test_non_ascii_recipient_uses_smtputf8_when_offered(db_engine, smtp_server_factory, tmp_path):
+    server = smtp_server_factory()  # offers SMTPUTF8
+    settings = make_settings(tmp_path, smtp=smtp_of(server))
+    row = queue_approved_reply(db_engine, settings, to="jürgen@kunde.de")
+
+    assert counts(deliver_queued(engine=db_engine, settings=settings, now=T0)) == (1, 0, 0, 0)
+    (received,) = server.received
+    assert received.rcpt_tos == ["jürgen@kunde.de"] and "SMTPUTF8" in received.mail_options
+    assert load(db_engine, row).status == "sent"
 
 
 # --- at most once -------------------------------------------------------------

@@ -506,7 +506,7 @@ def random_mail(rng: random.Random) -> bytes:
     ).encode("utf-8", "surrogatepass")
 
 
-def test_cli_triage_json_prints_one_line_per_file_and_exits_0(tmp_path):
+def test_cli_triage_json_prints_one_line_per_file_and_exits_1_for_the_unreadable(tmp_path):
     rng = random.Random(20260615)
     mails = tmp_path / "mails"
     mails.mkdir()
@@ -526,8 +526,10 @@ def test_cli_triage_json_prints_one_line_per_file_and_exits_0(tmp_path):
         cwd=tmp_path,
         timeout=300,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
+    # Every readable mail is triaged; the two unreadable paths are one stderr line each and exit 1.
+    assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 2 and all(e.startswith("error: ") for e in result.stderr.splitlines())
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert sorted(line["file"] for line in lines) == sorted(expected)
     by_file = {line["file"]: line for line in lines}

@@ -152,7 +152,7 @@ def test_list_lines_are_requests_and_the_signature_is_not(tmp_path) -> None:
     assert "zentrale@firma.example" not in result.own_text
 
 
-def test_reply_goes_to_reply_to_unless_it_points_back_at_us() -> None:
+def test_reply_goes_to_a_verified_senders_reply_to_and_never_back_at_us() -> None:
     from datetime import date
 
     from mailbot.accounts.book import MemoryAccountBook
@@ -161,12 +161,16 @@ def test_reply_goes_to_reply_to_unless_it_points_back_at_us() -> None:
 
     settings = settings_from_mapping({"support": {"address": "support@vendor.example"}}, env={})
     ctx = TriageContext.from_settings(settings, accounts=MemoryAccountBook([]), today=date(2026, 1, 1))
-    base = b"From: Boss <boss@firma.example>\nSubject: Team\nMessage-ID: <rt@firma.example>\n"
+    base = (
+        b"Authentication-Results: mx.vendor.example; dmarc=pass header.from=firma.example\n"
+        b"From: Boss <boss@firma.example>\nSubject: Team\nMessage-ID: <rt@firma.example>\n"
+    )
     body = b"\nPlease link my VA va@firma.example to my account.\n"
     office = triage_message(base + b"Reply-To: office@firma.example\n" + body, ctx)
-    looped = triage_message(base + b"Reply-To: Support <SUPPORT@vendor.example>\n" + body, ctx)
+    looped = triage_message(base + b"Reply-To: Support <SUPPORT+x@vendor.example>\n" + body, ctx)
     assert office.draft.to == "office@firma.example"
-    assert looped.draft.to == "boss@firma.example"
+    assert looped.draft is None and looped.status == "needs_human"
+    assert "Reply-To is our own address" in looped.reason
 
 
 def test_an_rfc2231_charset_on_a_single_part_does_not_break_the_report_check() -> None:

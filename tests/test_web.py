@@ -14,6 +14,8 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -247,6 +249,59 @@ def test_a_removed_agent_is_logged_out_on_the_next_request(console: Console) -> 
     assert client.get("/queue").status_code == 303
 
 
+def _copy_of(console: Console, client: TestClient) -> TestClient:
+    """Another browser holding a copy of ``client``'s session cookie (a stolen cookie)."""
+    copy = console.new_client()
+    copy.cookies.set("mailbot_session", client.cookies["mailbot_session"])
+    assert copy.get("/queue").status_code == 200
+    return copy
+
+
+def test_a_copied_cookie_stops_working_after_a_new_password(console: Console) -> None:
+    copy = _copy_of(console, logged_in(console))
+    add_agent(engine=console.engine, name="alice", password="another long password", replace=True)
+    assert copy.get("/queue").status_code == 303
+    assert console.client.get("/queue").status_code == 303  # the agent's own session too: log in again
+    assert login(console.client, password="another long password").status_code == 303
+
+
+def test_a_copied_cookie_stops_working_after_remove_and_add_again(console: Console) -> None:
+    copy = _copy_of(console, logged_in(console))
+    remove_agent(engine=console.engine, name="alice")
+    add_agent(engine=console.engine, name="alice", password=PASSWORD)  # even the same password
+    assert copy.get("/queue").status_code == 303
+
+
+def test_logout_ends_the_session_on_the_server(console: Console) -> None:
+    client = logged_in(console)
+    copy = _copy_of(console, client)
+    assert client.post("/logout", data={"csrf_token": token_of(client.get("/queue"))}).status_code == 303
+    assert copy.get("/queue").status_code == 303
+    assert copy.get("/history").status_code == 303
+
+
+def test_a_long_login_name_is_counted_by_its_first_64_characters(console: Console) -> None:
+    huge = "x" * 200_000
+    assert login(console.client, name=huge, password="guess").status_code == 401
+    keys = console.app.state.console.throttle.keys()
+    assert keys and max(len(k) for k in keys) <= len("client:") + 64
+    for _ in range(4):
+        login(console.client, name="x" * 64 + "y" * 1000, password="guess")
+    assert login(console.new_client(), name=huge, password="guess").status_code == 429
+
+
+def test_the_throttle_table_keeps_at_most_max_keys() -> None:
+    clock = FakeClock()
+    throttle = LoginThrottle(clock=clock, max_keys=50)
+    for n in range(1_000):
+        throttle.failed(f"name:guess{n}", "client:203.0.113.9")
+        clock.now += 0.01
+    assert len(throttle.keys()) <= 50
+    assert throttle.retry_after("client:203.0.113.9") > 0  # the busy key is the last one forgotten
+    kept = throttle.keys()
+    assert "name:guess999" in kept and "name:guess0" not in kept
+
+
 def test_session_cookie_is_httponly_strict_and_secure_over_https(console: Console) -> None:
     plain = login(console.client).headers["set-cookie"].lower()
     assert "httponly" in plain and "samesite=strict" in plain and "secure" not in plain
@@ -383,6 +438,20 @@ def test_unverified_and_unchecked_senders_stand_out(console: Console) -> None:
     assert "Authentication-Results" in client.get(f"/drafts/{drafts[1].id}").text
 
 
+def test_draft_page_says_plainly_when_the_reply_does_not_go_to_the_sender(console: Console) -> None:
+    raw = mail("boss@firma.example", LINK_VA, msgid="rt-web").replace(
+        b"To: support@vendor.example", b"Reply-To: office@firma.example\nTo: support@vendor.example"
+    )
+    plain = mail("boss@firma.example", LINK_VA.replace("va@", "va2@"), msgid="rt-web2")
+    elsewhere, to_sender = console.poll(raw, plain)
+    assert elsewhere.to == "office@firma.example"
+    client = logged_in(console)
+    page = client.get(f"/drafts/{elsewhere.id}").text
+    assert "The reply goes to <strong>office@firma.example</strong>, not to the sender" in page
+    assert "not the sender</span>" in page
+    assert "not to the sender" not in client.get(f"/drafts/{to_sender.id}").text
+
+
 def test_queue_filters_counts_and_address_search(console: Console) -> None:
     link, reactivate, german, unverified = console.poll(
         mail("boss@firma.example", LINK_VA, msgid="q1"),
@@ -490,6 +559,33 @@ def test_deciding_twice_is_shown_not_swallowed(console: Console) -> None:
     assert account_row(console.engine, 2).primary_account_id is None
 
 
+def test_a_maybe_delivered_reply_is_resent_only_by_an_agents_button(console: Console) -> None:
+    from sqlalchemy import update
+
+    (draft,) = console.poll(mail("boss@firma.example", LINK_VA, msgid="resend1"))
+    client = logged_in(console)
+    assert post_form(client, f"/drafts/{draft.id}", f"/drafts/{draft.id}/approve").status_code == 303
+    with Session(console.engine) as session:  # what a drop after DATA leaves (test_delivery.py)
+        session.exec(
+            update(OutboxMessage)
+            .where(OutboxMessage.draft_id == draft.id)
+            .values(status="needs_agent", last_error="no answer after DATA")
+        )
+        session.commit()
+    page = client.get(f"/drafts/{draft.id}").text
+    assert "may or may not have reached" in page and f'action="/drafts/{draft.id}/resend"' in page
+    assert client.post(f"/drafts/{draft.id}/resend", data={}).status_code == 403  # no CSRF token
+
+    done = post_form(client, f"/drafts/{draft.id}", f"/drafts/{draft.id}/resend")
+    assert done.status_code == 303 and done.headers["location"] == f"/drafts/{draft.id}"
+    with Session(console.engine) as session:
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.draft_id == draft.id)).one()
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "resend")).one()
+    assert row.status == "queued" and event.agent == "alice"
+    again = post_form(client, f"/drafts/{draft.id}", f"/drafts/{draft.id}/resend")
+    assert again.status_code == 409 and "Nothing was resent" in again.text
+
+
 def test_reject_needs_a_reason_and_changes_nothing(console: Console) -> None:
     (draft,) = console.poll(mail("boss@firma.example", LINK_VA, msgid="j1"))
     client = logged_in(console)
@@ -530,6 +626,18 @@ def test_unknown_draft_is_a_404_page(console: Console) -> None:
     missing = client.get("/drafts/999")
     assert missing.status_code == 404 and "There is no draft #999." in missing.text
     assert client.get("/drafts/not-a-number").status_code == 400
+
+
+def test_a_draft_id_beyond_any_row_is_a_400_not_a_500(console: Console) -> None:
+    client = logged_in(console)
+    huge = "99999999999999999999999"
+    assert client.get(f"/drafts/{huge}").status_code == 400
+    assert client.get(f"/drafts/{2**63}").status_code == 400
+    token = token_of(client.get("/queue"))
+    for action in ("approve", "reject"):
+        response = client.post(f"/drafts/{huge}/{action}", data={"csrf_token": token, "reason": "x"})
+        assert response.status_code == 400, action
+        assert "Bad request" in response.text
 
 
 # -- headers and markup -----------------------------------------------------------------------------------
@@ -597,12 +705,21 @@ def test_agents_add_and_list_from_the_command_line(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_serve_runs_the_console_with_a_kept_secret(tmp_path: Path) -> None:
+@dataclass
+class Served:
+    url: str
+    output: str = ""  # everything the server printed, once it has stopped
+
+
+@contextmanager
+def serving(tmp_path: Path, web: str = "") -> Iterator[Served]:
+    """``mailbot serve`` in a subprocess on a free port, until the block ends."""
     port = free_port()
+    tmp_path.mkdir(parents=True, exist_ok=True)
     config = tmp_path / "mailbot.toml"
     config.write_text(
         '[database]\nurl = "sqlite:///var/mailbot.db"\n[support]\naddress = "support@vendor.example"\n'
-        f'[web]\nhost = "127.0.0.1"\nport = {port}\n'
+        f'[web]\nhost = "127.0.0.1"\nport = {port}\n{web}\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILBOT_")}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
@@ -614,22 +731,53 @@ def test_serve_runs_the_console_with_a_kept_secret(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    served = Served(f"http://127.0.0.1:{port}")
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/queue", timeout=2)
+                httpx.get(served.url + "/login", timeout=2)
                 break
             except httpx.TransportError:
                 assert server.poll() is None and time.monotonic() < deadline, "mailbot serve did not start"
                 time.sleep(0.1)
+        yield served
+    finally:
+        server.terminate()
+        served.output, _ = server.communicate(timeout=30)
+
+
+def test_serve_runs_the_console_with_a_kept_secret(tmp_path: Path) -> None:
+    with serving(tmp_path) as served:
+        response = httpx.get(f"{served.url}/queue", timeout=10)
         assert response.status_code == 303 and response.headers["location"] == "/login?next=/queue"
         assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         assert "server" not in response.headers
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
     secret = tmp_path / "var" / "web-secret"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
-    assert secret.read_text().strip() not in output
-    assert "no agent can log in yet" in output
+    assert secret.read_text().strip() not in served.output
+    assert "no agent can log in yet" in served.output
+
+
+def _failed_logins_with_forwarded_for(url: str, count: int) -> list[int]:
+    """``count`` wrong logins, each claiming another client address in X-Forwarded-For."""
+    with httpx.Client(base_url=url, timeout=10) as client:
+        codes = []
+        for n in range(count):
+            token = token_of(client.get("/login"))
+            response = client.post(
+                "/login",
+                data={"csrf_token": token, "name": f"guess{n}", "password": "guess", "next": "/queue"},
+                headers={"X-Forwarded-For": f"203.0.113.{n + 1}"},
+            )
+            codes.append(response.status_code)
+        return codes
+
+
+def test_serve_ignores_x_forwarded_for_unless_the_proxy_is_trusted(tmp_path: Path) -> None:
+    with serving(tmp_path / "direct") as served:
+        # Five failures from 127.0.0.1, whatever the header says: the sixth is throttled.
+        assert _failed_logins_with_forwarded_for(served.url, 6) == [401] * 5 + [429]
+    with serving(tmp_path / "proxied", 'trusted_proxies = ["127.0.0.1"]') as served:
+        # Behind a trusted proxy, the header is the client: six different clients.
+        assert _failed_logins_with_forwarded_for(served.url, 6) == [401] * 6

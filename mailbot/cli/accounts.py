@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from mailbot.cli.app import app, console, err_console, print_json_line, settings_of
+from mailbot.cli.terminal import shown
 
 accounts_app = typer.Typer(no_args_is_help=True, help="Account records.")
 
@@ -44,11 +45,11 @@ def accounts_show(
     with new_session(make_engine(settings.database.url)) as session:
         account = find_account(session=session, email=email)
     if account is None:
-        err_console.print(f"no account has the address {email.strip().lower()}")
+        err_console.print(shown(f"no account has the address {email.strip().lower()}", one_line=True))
         raise typer.Exit(1)
     record = account_as_csv_dict(account)
     if as_json:
         print_json_line(record)
         return
     for key, value in record.items():
-        console.print(f"{key:>20}: {'' if value is None else value}", highlight=False)
+        console.print(shown(f"{key:>20}: {'' if value is None else value}", one_line=True), highlight=False)

@@ -6,15 +6,15 @@ are for bugs only (and never carry a password: settings hide secrets in repr).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
+from mailbot.cli.terminal import json_line, shown
 from mailbot.config import Settings, load_settings
 from mailbot.errors import MailbotError
 
@@ -51,7 +51,12 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def print_json_line(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json_line(obj) + "\n")
+
+
+def print_error(message: object, *, label: str = "error:", style: str = "bold red") -> None:
+    """One line on stderr; the message may quote mail or input, so it is shown safely."""
+    err_console.print(Text(label + " ", style=style) + shown(message, one_line=True), highlight=False)
 
 
 def main() -> None:
@@ -60,13 +65,13 @@ def main() -> None:
     try:
         app()
     except MailbotError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
+        print_error(exc)
         sys.exit(2)
     except SQLAlchemyError as exc:
         # The driver's first line says what is wrong (server down, no such table); the
         # full text would repeat SQL and parameters (raw mail bytes) at the operator.
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        err_console.print(f"[bold red]error:[/] database: {escape(reason)}", highlight=False, markup=True)
+        print_error(f"database: {reason}")
         sys.exit(2)
 
 

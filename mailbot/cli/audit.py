@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from mailbot.cli.app import app, console, print_json_line, settings_of
+from mailbot.cli.terminal import shown
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail of agent decisions and deliveries.")
 
@@ -39,11 +40,12 @@ def audit_list(
     for column in ("at", "agent", "action", "draft", "detail"):
         table.add_column(column)
     for e in events:
+        # The detail quotes addresses and server replies: shown, never markup.
         table.add_row(
-            e["at"],
-            e["agent"] or "",
-            e["action"],
+            shown(e["at"]),
+            shown(e["agent"] or ""),
+            shown(e["action"]),
             str(e["draft_id"] or ""),
-            json.dumps(e["detail"], ensure_ascii=False)[:120],
+            shown(json.dumps(e["detail"], ensure_ascii=False)[:120], one_line=True),
         )
     console.print(table)

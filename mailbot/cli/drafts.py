@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
+from rich.text import Text
 
-from mailbot.cli.app import agent_name, app, console, err_console, print_json_line, settings_of
+from mailbot.cli.app import agent_name, app, console, print_error, print_json_line, settings_of
+from mailbot.cli.terminal import shown
 
 drafts_app = typer.Typer(no_args_is_help=True, help="Drafts for agents to review.")
 
@@ -36,7 +37,7 @@ def drafts_approve(
         try:
             body = body_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            err_console.print(f"error: cannot read {body_file}: {exc}")
+            print_error(f"cannot read {body_file}: {exc}")
             raise typer.Exit(2) from None
     try:
         result = approve(
@@ -47,12 +48,12 @@ def drafts_approve(
             body=body,
         )
     except StaleDecision as exc:
-        err_console.print(f"[bold yellow]not approved:[/] {exc}", highlight=False)
+        print_error(exc, label="not approved:", style="bold yellow")
         raise typer.Exit(3) from None
     done = "; ".join(result.actions) if result.actions else "no account change"
     edited = " (edited text)" if result.edited else ""
     console.print(
-        f"approved draft {draft_id}{edited}: {done}; reply queued as {result.outbox_message_id}", highlight=False
+        shown(f"approved draft {draft_id}{edited}: {done}; reply queued as {result.outbox_message_id}"), highlight=False
     )
 
 
@@ -104,12 +105,12 @@ def drafts_list(
         )
         table.add_row(
             str(row["id"]),
-            row["intent"],
-            row["language"],
-            escape(row["to"]),
-            escape(row["subject"]),
-            escape(requests),
-            row["status"],
+            shown(row["intent"]),
+            shown(row["language"]),
+            shown(row["to"], one_line=True),
+            shown(row["subject"], one_line=True),
+            shown(requests),
+            shown(row["status"]),
         )
     console.print(table)
 
@@ -137,20 +138,22 @@ def drafts_show(
 
 
 def _print_review(detail: dict[str, Any]) -> None:
+    """Everything shown here may come from the customer's mail: all of it goes through ``shown``."""
     from rich.panel import Panel
-    from rich.text import Text
 
     def line(label: str, value: object, style: str = "") -> None:
-        console.print(Text(f"{label:>14}: ", style="bold") + Text(str(value if value is not None else ""), style))
+        console.print(Text(f"{label:>14}: ", style="bold") + shown(value, style, one_line=True))
 
     line("draft", f"#{detail['id']} ({detail['status']})")
     line("intent", f"{detail['intent']}, language {detail['language']}")
     line("from", detail["sender"])
+    if not detail["recipient_is_sender"]:
+        line("to", f"{detail['to']} — NOT the sender (Reply-To): check it may read this reply", "bold yellow")
     verified = detail["sender_verified"]
     if verified == "fail":
-        line("sender", "NOT VERIFIED (DMARC/DKIM/SPF failed) — no account action is proposed", "bold red")
+        line("sender", "NOT VERIFIED (DMARC/DKIM/SPF failed, or two From) — no account action is proposed", "bold red")
     elif verified == "unknown":
-        line("sender", "unknown: no Authentication-Results — check the address before approving", "bold yellow")
+        line("sender", "unknown: nothing vouched for the From domain — check before approving", "bold yellow")
     else:
         line("sender", "verified (Authentication-Results)", "green")
     mail = detail.get("mail")
@@ -159,14 +162,16 @@ def _print_review(detail: dict[str, Any]) -> None:
             console.print(Text("The quote markers left no own text: the whole mail is shown.", style="yellow"))
         console.print(
             Panel(
-                Text(mail["own_text"] or "(no text)"), title=f"customer's text — {mail['subject']}", title_align="left"
+                shown(mail["own_text"] or "(no text)"),
+                title=shown(f"customer's text — {mail['subject']}", one_line=True),
+                title_align="left",
             )
         )
         if mail["quoted_text"]:
             quoted = "\n".join("> " + q for q in mail["quoted_text"].splitlines())
             console.print(
                 Panel(
-                    Text(quoted, style="dim"),
+                    shown(quoted, "dim"),
                     title="quoted history and signature (not read)",
                     title_align="left",
                     style="dim",
@@ -175,16 +180,21 @@ def _print_review(detail: dict[str, Any]) -> None:
     for number, request in enumerate(detail["requests"], start=1):
         console.print(
             Text(f"request {number}: ", style="bold")
-            + Text(
+            + shown(
                 f"primary {request.get('primary') or '(missing)'}, "
-                f"team member {request.get('team_member') or '(missing)'}"
+                f"team member {request.get('team_member') or '(missing)'}",
+                one_line=True,
             )
         )
         line("outcome", f"{request.get('outcome')} ({request.get('rule', '')}): {request.get('reason', '')}")
         action = (request.get("action") or {}).get("text")
         line("action", action or "none — nothing changes on approval", "bold" if action else "dim")
     console.print(
-        Panel(Text(detail["body"]), title=f"reply to {detail['to']} — {detail['subject']}", title_align="left")
+        Panel(
+            shown(detail["body"]),
+            title=shown(f"reply to {detail['to']} — {detail['subject']}", one_line=True),
+            title_align="left",
+        )
     )
     if detail.get("original_body"):
         console.print(Text("(edited by the agent; the drafted text is kept)", style="dim"))

@@ -6,15 +6,15 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from mailbot.cli.app import app, console, err_console, print_json_line, settings_of
+from mailbot.cli.app import app, console, print_error, print_json_line, settings_of
+from mailbot.cli.terminal import clean, shown
 
 
 def _database_error_exit(exc: Exception) -> None:
     # The driver's first line says what is wrong; the rest repeats SQL and raw mail.
     reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    err_console.print(f"[bold red]error:[/] database: {escape(reason)}", highlight=False)
+    print_error(f"database: {reason}")
     raise typer.Exit(2)
 
 
@@ -32,7 +32,7 @@ def poll(ctx: typer.Context) -> None:
     except SQLAlchemyError as exc:
         _database_error_exit(exc)
         return
-    sys.stdout.write(summary.line() + "\n")  # one line for cron, never wrapped
+    sys.stdout.write(clean(summary.line(), one_line=True) + "\n")  # one line for cron, never wrapped
 
 
 @app.command()
@@ -67,16 +67,18 @@ def status_command(
     else:
         for folder in health.folders:
             intake = f"; intake {folder['intake']} since {folder['intake_since']}" if folder["intake"] else ""
-            console.print(
-                f"{folder['mailbox']} {folder['folder']}: last successful poll "
-                f"{folder['last_success_at'] or 'never'}, last UID {folder['last_uid']}{intake}",
+            console.print(  # folder names come from the IMAP server
+                shown(
+                    f"{folder['mailbox']} {folder['folder']}: last successful poll "
+                    f"{folder['last_success_at'] or 'never'}, last UID {folder['last_uid']}{intake}",
+                    one_line=True,
+                ),
                 highlight=False,
-                markup=False,
             )
         console.print(
             f"drafts: {health.drafts or 'none'}; outbox: {health.outbox or 'empty'}", highlight=False, markup=False
         )
         for problem in health.problems:
-            err_console.print(f"problem: {problem}", highlight=False, markup=False)
+            print_error(problem, label="problem:", style="")
     if not health.ok:
         raise typer.Exit(1)

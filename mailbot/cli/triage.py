@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from mailbot.cli.app import app, console, print_json_line, settings_of
+from mailbot.cli.app import app, console, print_error, print_json_line, settings_of
+from mailbot.cli.terminal import clean, shown
 
 
 @app.command()
@@ -30,24 +31,33 @@ def triage(
     settings = settings_of(ctx)
     engine = make_engine(settings.database.url)
     rows: list[dict[str, Any]] = []
+    unreadable = 0
     with engine.connect() as connection:  # read-only: a dry run stores nothing
         tctx = TriageContext.from_settings(settings, accounts=DbAccountBook(connection), today=date.today())
-        objects = (
-            {"file": item.label, "error": item.error}
-            if item.error is not None
-            else triage_message(item.raw, tctx).to_json(file=item.label)
-            for item in iter_mail_files(paths)
-        )
+
+        def objects() -> Iterator[dict[str, Any]]:
+            nonlocal unreadable
+            for item in iter_mail_files(paths):
+                if item.error is None:
+                    yield triage_message(item.raw, tctx).to_json(file=item.label)
+                    continue
+                unreadable += 1
+                if not summary:  # the summary counts errors itself
+                    print_error(item.error)
+                yield {"file": item.label, "error": item.error}
+
         if summary:
-            _print_summary(objects, as_json=as_json)
+            _print_summary(objects(), as_json=as_json)
             return
-        for obj in objects:
+        for obj in objects():
             if as_json:
                 print_json_line(obj)
             else:
                 rows.append(obj)
     if not as_json:
-        _print_triage_table(rows)
+        _print_triage_table([row for row in rows if "intent" in row or "error" not in row])
+    if unreadable:
+        raise typer.Exit(1)  # every readable mail was still triaged and shown
 
 
 def _print_summary(objects: Iterable[dict[str, Any]], *, as_json: bool) -> None:
@@ -75,7 +85,7 @@ def _print_summary(objects: Iterable[dict[str, Any]], *, as_json: bool) -> None:
     if as_json:
         print_json_line(report.as_json())
     else:
-        sys.stdout.write("\n".join(report.as_lines()) + "\n")
+        sys.stdout.write(clean("\n".join(report.as_lines())) + "\n")  # names and reasons come from mail
 
 
 def _print_triage_table(rows: list[dict[str, Any]]) -> None:
@@ -85,13 +95,21 @@ def _print_triage_table(rows: list[dict[str, Any]]) -> None:
     for column in ("file", "intent", "lang", "sender", "verified", "requests"):
         table.add_column(column)
     for row in rows:
-        if "error" in row and "intent" not in row:
-            table.add_row(row["file"], "[red]error[/]", "", "", "", row["error"])
-            continue
         requests = "\n".join(
             f"{r['primary'] or '?'} ← {r['team_member'] or '?'}: {r['outcome']}" for r in row["requests"]
         ) or (row.get("error") or row.get("reason") or "")
+        # Every cell may come from the mail (or its file name): shown, never markup.
         table.add_row(
-            row["file"], row["intent"], row["language"] or "", row["sender"] or "", row["sender_verified"], requests
+            *(
+                shown(value)
+                for value in (
+                    row["file"],
+                    row["intent"],
+                    row["language"] or "",
+                    row["sender"] or "",
+                    row["sender_verified"],
+                    requests,
+                )
+            )
         )
     console.print(table)

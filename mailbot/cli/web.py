@@ -92,11 +92,15 @@ def serve(
                 markup=False,
             )
     application = create_app(settings=settings, engine=engine)
+    proxies = settings.web.trusted_proxies
     uvicorn.run(
         application,
         host=host or settings.web.host,
         port=port or settings.web.port,
-        proxy_headers=True,
+        # X-Forwarded-* only from configured proxies: uvicorn's default would trust any
+        # local process, and a forged client address resets the login throttle.
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=[str(network) for network in proxies] if proxies else None,
         server_header=False,
         log_level="info",
     )

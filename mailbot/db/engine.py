@@ -58,7 +58,11 @@ def open_engine(url: str, *, for_migrations: bool = False) -> Engine:
     if not database or database == ":memory:":
         # Each engine (the migrating one too) would get a database of its own, lost at exit.
         raise ConfigError("database.url: an in-memory SQLite database keeps nothing; name a file")
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        where = Path(database).parent
+        raise ConfigError(f"database.url: cannot create the folder {where}: {exc.strerror or exc}") from None
     engine = create_engine(parsed, connect_args={"timeout": 30})
     if for_migrations:
         event.listen(engine, "connect", _sqlite_migration_connection)

@@ -11,6 +11,7 @@ on …" in a body stays where it is.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -72,6 +73,27 @@ def _from_file(path: Path, label: str) -> Iterator[MailFile]:
         yield MailFile(f"{label}#{index}", raw)
 
 
+def _walk(folder: Path) -> Iterator[MailFile]:
+    """The folder's files in name order. An unreadable sub-folder is an error line, never
+    skipped in silence (``Path.rglob`` would); so is a dangling symlink."""
+    found: list[tuple[Path, str | None]] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else folder
+        found.append((where, f"cannot read folder {where}: {exc.strerror or exc}"))
+
+    for root, _dirs, files in os.walk(folder, onerror=unreadable):
+        for name in files:
+            if not name.startswith("."):
+                found.append((Path(root) / name, None))
+    for path, error in sorted(found, key=lambda item: item[0]):
+        label = path.relative_to(folder).as_posix() if path != folder else path.name
+        if error is not None:
+            yield MailFile(label, error=error)
+        else:
+            yield from _from_file(path, label)
+
+
 def iter_mail_files(paths: Iterable[Path]) -> Iterator[MailFile]:
     """Every message under ``paths``, in a stable order; unreadable paths become errors.
 
@@ -80,10 +102,7 @@ def iter_mail_files(paths: Iterable[Path]) -> Iterator[MailFile]:
     """
     for path in paths:
         if path.is_dir():
-            # A dangling symlink is listed (as an error line), never silently skipped.
-            listed = (p for p in path.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists()))
-            for child in sorted(p for p in listed if not p.name.startswith(".")):
-                yield from _from_file(child, child.relative_to(path).as_posix())
+            yield from _walk(path)
         elif path.is_file():
             yield from _from_file(path, path.name)
         else:

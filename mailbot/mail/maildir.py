@@ -78,7 +78,10 @@ class MaildirSource(MailSource):
     def folder_state(self, folder: str) -> FolderState:
         directory = self._folder_dir(folder)
         self._require(directory)
-        uids = self._sync_uidlist(directory)
+        try:
+            uids = self._sync_uidlist(directory)
+        except OSError as exc:  # an unreadable new/ or cur/, a read-only folder
+            raise MailboxUnavailable(f"Maildir {directory}: {exc.strerror or exc}: {exc.filename}") from None
         self._files[folder] = uids
         state = self._read_uidlist(directory / UIDLIST)
         return FolderState(uidvalidity=state.uidvalidity, uidnext=state.next_uid, exists=len(uids))

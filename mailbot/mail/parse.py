@@ -285,6 +285,8 @@ def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Mail:
     sender, sender_name, from_defect = _single_address(first("from"))
     if from_defect:
         defects.append(from_defect)
+    if sum(1 for n, _v in headers if n == "from") > 1:
+        defects.append("more than one From header")
     reply_to = None
     if first("reply-to"):
         found = [a for _n, a in getaddresses([first("reply-to") or ""]) if "@" in a]

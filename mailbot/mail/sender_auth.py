@@ -3,19 +3,38 @@
 The ``From`` address is trusted only as far as our receiving server vouched for
 it. We read the header from a configured trusted ``authserv-id`` or else the
 topmost one (the one our own server added last); lower ones can be forged by
-the sender. Parsing is lenient (Office 365 writes headers strict parsers
-reject); the decision is strict.
+the sender. Only results *about the From domain* count: a receiving server
+checks whatever domain the mail names, and an attacker can make it check their
+own (``dmarc=pass header.from=evil.example`` on a mail that shows another From).
+A mail with two ``From`` headers or two addresses is never verified: which one
+the server checked cannot be known.
+
+The header is tokenised as RFC 8601 writes it — quoted strings, nested
+comments, an optional version after the authserv-id — because the sender
+controls parts of it (the envelope local part in ``smtp.mailfrom``): a ``;``
+inside a quoted value must not start a forged result. Parsing stays lenient
+where real servers deviate (Office 365 omits the authserv-id); the decision is
+strict.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
-_COMMENT = re.compile(r"\([^()]*\)")
-_METHOD = re.compile(r"^\s*([a-z0-9_-]+)\s*=\s*([a-z]+)\b(.*)$", re.I | re.S)
-_PROP = re.compile(r"([a-z]+\.[a-z0-9_-]+)\s*=\s*\"?([^\s;\"]+)\"?", re.I)
+#: The properties that name the domain a result is about, per method (first found wins).
+_DOMAIN_PROPS = {
+    "dmarc": ("header.from",),
+    "dkim": ("header.d", "header.i"),
+    "spf": ("smtp.mailfrom", "smtp.helo"),
+}
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -24,29 +43,134 @@ class AuthResult:
     result: str  # pass | fail | none | ...
     props: dict[str, str]
 
+    def domain(self) -> str:
+        """The domain this result is about ("" when the server did not say)."""
+        for name in _DOMAIN_PROPS.get(self.method, ()):
+            value = self.props.get(name)
+            if value:
+                return value.rsplit("@", 1)[-1].strip().strip(".").lower()
+        return ""
+
+
+class _Tok(StrEnum):
+    WORD = "word"
+    SEMI = ";"
+    EQ = "="
+
+
+def _skip_comment(value: str, i: int) -> int:
+    """The index after the comment that starts at ``value[i] == "("`` (comments nest)."""
+    depth = 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return i
+
+
+def _tokens(value: str) -> list[tuple[_Tok, str]]:
+    """Words and the separators ``;`` and ``=``. Comments separate like white space;
+    a quoted string is unescaped and glued to adjacent text (``"a;b"@x`` is one word)."""
+    out: list[tuple[_Tok, str]] = []
+    word: list[str] = []
+    in_word = False
+    i = 0
+
+    def flush() -> None:
+        nonlocal in_word
+        if in_word:
+            out.append((_Tok.WORD, "".join(word)))
+        word.clear()
+        in_word = False
+
+    while i < len(value):
+        ch = value[i]
+        if ch == '"':
+            in_word = True
+            i += 1
+            while i < len(value) and value[i] != '"':
+                if value[i] == "\\" and i + 1 < len(value):
+                    i += 1
+                word.append(value[i])
+                i += 1
+            i += 1  # the closing quote (or past the end of an unterminated string)
+        elif ch == "(":
+            flush()
+            i = _skip_comment(value, i)
+        elif ch in ";=":
+            flush()
+            out.append((_Tok(ch), ch))
+            i += 1
+        elif ch.isspace():
+            flush()
+            i += 1
+        else:
+            in_word = True
+            word.append(ch)
+            i += 1
+    flush()
+    return out
+
+
+def _segments(tokens: list[tuple[_Tok, str]]) -> list[list[tuple[_Tok, str]]]:
+    segments: list[list[tuple[_Tok, str]]] = [[]]
+    for token in tokens:
+        if token[0] is _Tok.SEMI:
+            segments.append([])
+        else:
+            segments[-1].append(token)
+    return segments
+
+
+def _pairs(segment: list[tuple[_Tok, str]]) -> list[tuple[str, str]]:
+    """The ``key = value`` pairs of one result, in order; stray words are skipped."""
+    pairs = []
+    i = 0
+    while i + 2 < len(segment):
+        (k_kind, key), (e_kind, _), (v_kind, val) = segment[i : i + 3]
+        if k_kind is _Tok.WORD and e_kind is _Tok.EQ and v_kind is _Tok.WORD:
+            pairs.append((key, val))
+            i += 3
+        else:
+            i += 1
+    return pairs
+
 
 def parse_authentication_results(value: str) -> tuple[str, list[AuthResult]]:
     """(authserv-id, results) of one header value."""
-    text = value
-    for _ in range(3):  # nested comments
-        text = _COMMENT.sub(" ", text)
-    parts = [p.strip() for p in text.split(";")]
-    authserv = parts[0].split()[0].lower() if parts and parts[0].split() else ""
-    if "=" in authserv:  # Office 365 omits the authserv-id: the first part is a result
-        authserv, parts = "", ["", *parts]
-    results = []
-    for part in parts[1:]:
-        match = _METHOD.match(part)
-        if not match:
-            continue
-        props = {k.lower(): v.lower() for k, v in _PROP.findall(match.group(3))}
-        results.append(AuthResult(match.group(1).lower(), match.group(2).lower(), props))
-    return authserv, results
+    segments = _segments(_tokens(value))
+    head = segments[0]
+    if any(kind is _Tok.EQ for kind, _ in head):
+        # Office 365 omits the authserv-id: the first part is already a result.
+        authserv, results = "", segments
+    else:
+        # authserv-id, then an optional version number (RFC 8601 §2.2).
+        authserv, results = (head[0][1].lower() if head else ""), segments[1:]
+    parsed = []
+    for segment in results:
+        pairs = _pairs(segment)
+        if not pairs:
+            continue  # "none", or garbage
+        (method, result), props = pairs[0], pairs[1:]
+        method = method.split("/", 1)[0].lower()  # "dkim/1": a method version
+        parsed.append(
+            AuthResult(method, result.lower(), {k.lower(): v for k, v in props if "." in k or k.lower() == "reason"})
+        )
+    return authserv, parsed
 
 
 def _aligned(domain: str, from_domain: str) -> bool:
-    """Relaxed alignment: the same organisational domain, approximated by suffix."""
-    domain = domain.lstrip("@").split("@")[-1]
+    """Relaxed alignment: the same domain, or one a subdomain of the other (SPEC)."""
+    if not domain:
+        return False
     return domain == from_domain or from_domain.endswith("." + domain) or domain.endswith("." + from_domain)
 
 
@@ -60,30 +184,38 @@ def choose_header(values: Sequence[str], trusted_ids: Iterable[str]) -> str | No
     return values[0] if values else None
 
 
-def verify_sender(*, auth_headers: Sequence[str], sender: str | None, trusted_ids: Iterable[str] = ()) -> str:
-    """``pass``, ``fail`` or ``unknown`` for the From address."""
-    if not sender or "@" not in sender:
-        return "fail"
+def decide_verdict(results: Sequence[AuthResult], *, from_domain: str) -> Verdict:
+    """SPEC's "Sender verification" table over the results about ``from_domain``."""
+    about_from = [r for r in results if _aligned(r.domain(), from_domain)]
+    dmarc = {r.result for r in about_from if r.method == "dmarc"}
+    dkim = {r.result for r in about_from if r.method == "dkim"}
+    spf = {r.result for r in about_from if r.method == "spf"}
+    if "fail" in dmarc:
+        return Verdict.FAIL
+    if "pass" in dmarc or "pass" in dkim:
+        return Verdict.PASS
+    if spf & {"fail", "softfail"}:
+        return Verdict.FAIL  # and no DKIM pass (checked above)
+    # SPF pass alone does not authenticate From; nothing else vouched either way.
+    return Verdict.UNKNOWN
+
+
+def verify_sender(
+    *,
+    auth_headers: Sequence[str],
+    sender: str | None,
+    trusted_ids: Iterable[str] = (),
+    from_headers: int = 1,
+) -> str:
+    """``pass``, ``fail`` or ``unknown`` for the From address.
+
+    ``from_headers`` is how many ``From`` headers the mail has: more than one is
+    never verified (``fail``), like a From without exactly one address.
+    """
+    if not sender or "@" not in sender or from_headers > 1:
+        return Verdict.FAIL.value
     header = choose_header(auth_headers, trusted_ids)
     if header is None:
-        return "unknown"
-    from_domain = sender.rsplit("@", 1)[1].lower()
+        return Verdict.UNKNOWN.value
     _, results = parse_authentication_results(header)
-    dmarc = [r for r in results if r.method == "dmarc"]
-    dkim = [r for r in results if r.method == "dkim"]
-    spf = [r for r in results if r.method == "spf"]
-    if any(r.result == "fail" for r in dmarc):
-        return "fail"
-    if any(r.result == "pass" for r in dmarc):
-        return "pass"
-    dkim_for_from = [r for r in dkim if _aligned(r.props.get("header.d", r.props.get("header.i", "")), from_domain)]
-    if any(r.result == "pass" for r in dkim_for_from):
-        return "pass"
-    dkim_failed = any(r.result in ("fail", "permerror") for r in dkim_for_from) or (
-        dkim and all(r.result in ("fail", "permerror", "neutral", "policy") for r in dkim)
-    )
-    spf_failed = any(r.result in ("fail", "softfail") for r in spf)
-    if dkim_failed and spf_failed:
-        return "fail"
-    # SPF alone does not authenticate From; nothing else vouched either way.
-    return "unknown"
+    return decide_verdict(results, from_domain=sender.rsplit("@", 1)[1].lower()).value

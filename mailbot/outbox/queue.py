@@ -4,7 +4,9 @@ A reply moves ``queued → sending → sent``. ``sending`` (with ``attempts + 1`
 committed *before* the SMTP transaction and ``sent`` after it, so a crash in
 between leaves a row in ``sending``: we cannot know whether the server took the
 mail, and a second copy of an account confirmation is worse than a question to a
-human, so such a row goes to ``needs_agent`` instead of being sent again.
+human, so such a row goes to ``needs_agent`` instead of being sent again. So does
+a time-out or drop after ``DATA`` (``UncertainDeliveryError``). An agent resends
+deliberately (``mailbot.outbox.resend``).
 
 While a row is ``sending``, ``next_attempt_at`` holds the end of its lease: the
 time by which the instance that claimed it must have finished. Only a row whose
@@ -30,7 +32,7 @@ from sqlmodel import Session, select
 from mailbot.config import Settings
 from mailbot.db.engine import new_session
 from mailbot.db.types import as_utc
-from mailbot.errors import DraftStateError, PermanentDeliveryError, TemporaryDeliveryError
+from mailbot.errors import DraftStateError, PermanentDeliveryError, TemporaryDeliveryError, UncertainDeliveryError
 from mailbot.mail.reply import build_reply, envelope_recipients, parse_reply, reply_bytes
 from mailbot.models import Draft, OutboxMessage
 from mailbot.outbox.events import delivery_event
@@ -138,6 +140,11 @@ def deliver_queued(*, engine: Engine, settings: Settings, now: datetime | None =
             summary.retry += 1
             summary.stopped = str(exc)
             break
+        except UncertainDeliveryError as exc:
+            # The server may have it: never retried blindly, an agent decides (outbox resend).
+            _record_needs_agent(engine=engine, row=row, now=clock(), reason=str(exc))
+            summary.flagged += 1
+            summary.flagged_ids.append(row.id or 0)
         except TemporaryDeliveryError as exc:
             failed = _record_temporary(engine=engine, row=row, settings=settings, now=clock(), error=exc)
             if failed:
@@ -323,6 +330,16 @@ def _record_sent(*, engine: Engine, row: OutboxMessage, now: datetime, reply: st
         session.add(fresh)
         _set_draft_status(session, fresh.draft_id, "sent")
         session.add(delivery_event(fresh, "sent", now, reply=reply))
+        session.commit()
+
+
+def _record_needs_agent(*, engine: Engine, row: OutboxMessage, now: datetime, reason: str) -> None:
+    with new_session(engine) as session:
+        fresh = _load(session, row)
+        fresh.status = "needs_agent"
+        fresh.last_error = reason
+        session.add(fresh)
+        session.add(delivery_event(fresh, "delivery_needs_agent", now, reason=reason))
         session.commit()
 
 

@@ -9,9 +9,14 @@ Failures are sorted by what the caller should do next:
   and should stop the run: every other message would fail the same way, and an
   operator's fix, not a new approval, is what brings them through.
 * ``SmtpDeferred`` — 4xx to MAIL/RCPT/DATA, or the connection dropped or timed
-  out during the transaction: try this message again later.
+  out before the ``DATA`` command: try this message again later.
+* ``SmtpMaybeDelivered`` — the connection dropped or timed out once ``DATA`` was
+  sent: the server may have queued the mail and only its answer got lost. A
+  retry could deliver a second copy, and SPEC promises at most once, so an
+  agent decides (``mailbot outbox resend``), as after a crash mid-send.
 * ``SmtpRejected`` — 5xx to RCPT or DATA (or a message size the server refuses
-  at MAIL): retrying would not help.
+  at MAIL), or a recipient address that needs SMTPUTF8 from a server without
+  it: retrying would not help.
 
 Error texts carry the server's own words (agents read them), never the password:
 a server that echoes credentials back is redacted.
@@ -20,12 +25,13 @@ a server that echoes credentials back is redacted.
 from __future__ import annotations
 
 import base64
+import contextlib
 from email.message import EmailMessage
 
 import aiosmtplib
 
 from mailbot.config import SmtpSettings
-from mailbot.errors import PermanentDeliveryError, TemporaryDeliveryError
+from mailbot.errors import PermanentDeliveryError, TemporaryDeliveryError, UncertainDeliveryError
 from mailbot.mail.reply import envelope_recipients, envelope_sender, reply_bytes
 
 
@@ -45,6 +51,10 @@ class SmtpUnavailable(TemporaryDeliveryError):
         self.code = code
 
 
+class SmtpMaybeDelivered(UncertainDeliveryError):
+    """Time-out or drop after DATA: the server may have the mail."""
+
+
 class SmtpRejected(PermanentDeliveryError):
     """The server answered 5xx to RCPT TO or DATA, or cannot take this message at all."""
 
@@ -54,6 +64,62 @@ class SmtpRejected(PermanentDeliveryError):
 
 
 MESSAGE_TOO_BIG = 552  # at MAIL FROM SIZE=: about this message, not about us
+
+
+def _needs_smtputf8(*addresses: str) -> list[str]:
+    return [a for a in addresses if not a.isascii()]
+
+
+async def _transaction(
+    client: aiosmtplib.SMTP, sender: str, recipients: list[str], data: bytes
+) -> tuple[dict[str, str], str]:
+    """MAIL, RCPT…, DATA; returns (refused recipients, the final reply).
+
+    A recipient with a non-ASCII local part or domain needs SMTPUTF8 (RFC 6531):
+    used when the server offers it, else this one reply is refused with the reason
+    before anything is sent. Once DATA has been sent, a drop or time-out becomes
+    ``SmtpMaybeDelivered``.
+    """
+    if client.is_ehlo_or_helo_needed:
+        await client.ehlo()
+    utf8 = _needs_smtputf8(sender, *recipients)
+    if utf8 and not client.supports_extension("smtputf8"):
+        raise SmtpRejected(
+            f"{', '.join(utf8)} needs SMTPUTF8 (a non-ASCII address), which the SMTP server does not offer",
+            code=None,
+        )
+    options = ["SMTPUTF8"] if utf8 else []
+    if client.supports_extension("size"):
+        options.insert(0, f"SIZE={len(data)}")
+    encoding = "utf-8" if utf8 else "ascii"
+    await client.mail(sender, options=options, encoding=encoding)
+    refused: dict[str, str] = {}
+    errors: list[aiosmtplib.SMTPRecipientRefused] = []
+    for recipient in recipients:
+        try:
+            await client.rcpt(recipient, encoding=encoding)
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            errors.append(exc)
+            refused[recipient] = f"{exc.code} {exc.message}"
+    if len(errors) == len(recipients):
+        await _reset(client)
+        raise aiosmtplib.SMTPRecipientsRefused(errors)
+    try:
+        response = await client.data(data)
+    except aiosmtplib.SMTPResponseException:
+        await _reset(client)
+        raise  # the server answered: it did not take the mail
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise SmtpMaybeDelivered(
+            f"no answer after DATA ({_describe(exc)}): the server may have taken the reply; "
+            "check whether the customer got it before resending"
+        ) from None
+    return refused, response.message
+
+
+async def _reset(client: aiosmtplib.SMTP) -> None:
+    with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+        await client.rset()
 
 
 def _redact(text: str, settings: SmtpSettings) -> str:
@@ -108,7 +174,8 @@ async def send_smtp(message: EmailMessage, *, settings: SmtpSettings) -> str:
     """Send ``message`` and return the server's final reply (e.g. ``250 OK queued``).
 
     The bytes are flattened here with the reply policy, not by aiosmtplib, whose
-    ``policy.SMTP`` would RFC 2047-encode long message ids.
+    ``policy.SMTP`` would RFC 2047-encode long message ids. The transaction is run
+    command by command, so a failure is known to lie before or after ``DATA``.
     """
     security = settings.security
     client = aiosmtplib.SMTP(
@@ -125,16 +192,13 @@ async def send_smtp(message: EmailMessage, *, settings: SmtpSettings) -> str:
     recipients = envelope_recipients(message)
     await _connect(client, settings)
     try:
-        refused, reply = await client.sendmail(sender, recipients, data)
+        refused, reply = await _transaction(client, sender, recipients, data)
     except aiosmtplib.SMTPSenderRefused as exc:
         text = _redact(_describe(exc), settings)
         if exc.code == MESSAGE_TOO_BIG:
             raise SmtpRejected(text, code=exc.code) from None
         text = f"server refused our sender {sender}: {text}"
         raise SmtpUnavailable(text, code=exc.code) from None
-    except aiosmtplib.SMTPNotSupported as exc:
-        # Only SMTPUTF8 gets here: this recipient needs it and the server lacks it.
-        raise SmtpRejected(_redact(_describe(exc), settings), code=None) from None
     except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
         code = _code(exc)
         text = _redact(_describe(exc), settings)
@@ -142,9 +206,7 @@ async def send_smtp(message: EmailMessage, *, settings: SmtpSettings) -> str:
             raise SmtpRejected(text, code=code) from None
         raise SmtpDeferred(text, code=code) from None
     except (aiosmtplib.SMTPException, OSError) as exc:
-        # Disconnects and timeouts mid-transaction. If the server had already
-        # taken the message when the line broke, a retry sends it twice: RFC 5321
-        # §6.1 prefers a duplicate to a lost message.
+        # Disconnects and timeouts before DATA: nothing was handed over, try again.
         raise SmtpDeferred(_redact(_describe(exc), settings)) from None
     finally:
         if client.is_connected:

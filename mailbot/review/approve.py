@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from mailbot.accounts.database import DbAccountBook
 from mailbot.config import Plan, Settings
 from mailbot.errors import DraftNotFound, DraftStateError, ReviewError, StaleDecision
-from mailbot.models import Account, AuditEvent, Draft, utcnow
+from mailbot.models import Account, AuditEvent, Draft, is_row_id, utcnow
 from mailbot.outbox.queue import queue_reply
 from mailbot.triage.decide import Action, Decision, decide_requests
 from mailbot.triage.extract import Request
@@ -78,6 +78,8 @@ def apply_action(action: Action, *, session: Session) -> None:
 
 def _claim(session: Session, draft_id: int, *, status: str, agent: str, reason: str | None = None) -> Draft:
     """Move a pending draft to ``status``; exactly one of two racing agents succeeds."""
+    if not is_row_id(draft_id):
+        raise DraftNotFound(f"no draft has the id {draft_id}")
     result = session.execute(
         update(Draft)
         .where(Draft.id == draft_id, Draft.status == "pending")

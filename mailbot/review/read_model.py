@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from mailbot.errors import DraftNotFound
 from mailbot.mail.parse import DEFAULT_MAX_BYTES, decode_words, parse_mail
 from mailbot.mail.quotes import strip_quoted_history
-from mailbot.models import Draft, InboundMessage
+from mailbot.models import Draft, InboundMessage, is_row_id
 
 DRAFT_STATUSES = ("pending", "approved", "sent", "rejected", "failed")
 
@@ -31,10 +31,16 @@ def list_drafts(*, session: Session, status: str = "pending") -> list[Draft]:
 
 def find_draft(*, session: Session, draft_id: int) -> tuple[Draft, InboundMessage | None]:
     """The draft and the mail it answers; ``DraftNotFound`` when there is no such id."""
-    draft = session.get(Draft, draft_id)
+    draft = session.get(Draft, draft_id) if is_row_id(draft_id) else None
     if draft is None:
         raise DraftNotFound(f"no draft has the id {draft_id}")
     return draft, session.get(InboundMessage, draft.inbound_id)
+
+
+def recipient_is_sender(draft: Draft) -> bool:
+    """Whether the reply goes back to the mail's From. When not (a Reply-To), the
+    agent must see it plainly: the account facts in the reply go to someone else."""
+    return bool(draft.sender) and draft.to.strip().lower() == (draft.sender or "").strip().lower()
 
 
 def draft_summary(draft: Draft) -> dict[str, Any]:
@@ -47,6 +53,7 @@ def draft_summary(draft: Draft) -> dict[str, Any]:
         "sender": draft.sender,
         "sender_verified": draft.sender_verified,
         "to": draft.to,
+        "recipient_is_sender": recipient_is_sender(draft),
         "subject": draft.subject,
         "status": draft.status,
         "requests": draft.requests,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable, Iterator
 
 _ADDRESS = re.compile(r"[a-z0-9][a-z0-9._%+'-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)+", re.I)
 # "name (at) domain (dot) com", "name [at] domain.com", "name(ät)domain[punkt]de"
@@ -63,3 +64,34 @@ def find_addresses(text: str) -> list[tuple[str, int, int]]:
                 found[match.start()] = (address, match.start(), match.end())
         at = text.find("@", match.end() if match else at + 1)
     return [found[k] for k in sorted(found)]
+
+
+def canonical_address(value: str) -> str:
+    """The mailbox an address delivers to, for "is this ours?": lower-case, ``+tag`` dropped
+    (``Support+Billing@Vendor.example`` reaches ``support@vendor.example``)."""
+    local, at, domain = normalize_address(value).rpartition("@")
+    if not at:
+        return local + domain
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+class OwnAddresses:
+    """Our support address and ``own_addresses``, matched with case and ``+tag`` variants.
+
+    A collection for ``in`` checks: extraction never takes one of these for a
+    customer's address, and mail from them (or asking replies to go to them) is
+    never answered — answering ourselves starts a loop.
+    """
+
+    def __init__(self, addresses: Iterable[str]) -> None:
+        self._canonical = frozenset(canonical_address(a) for a in addresses if a)
+        self.domains = frozenset(a.rpartition("@")[2] for a in self._canonical)
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and canonical_address(value) in self._canonical
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._canonical))
+
+    def __len__(self) -> int:
+        return len(self._canonical)

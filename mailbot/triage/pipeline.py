@@ -19,6 +19,7 @@ from mailbot.config import Plan, Settings
 from mailbot.mail.parse import DEFAULT_MAX_BYTES, Mail, parse_mail
 from mailbot.mail.quotes import OwnText, strip_quoted_history
 from mailbot.mail.sender_auth import verify_sender
+from mailbot.triage.addresses import OwnAddresses
 from mailbot.triage.classify import classify_intent, machine_mail_reason
 from mailbot.triage.decide import Decision, decide_requests
 from mailbot.triage.draft import DraftText, render_draft
@@ -134,7 +135,7 @@ class TriageResult:
 
 def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
     """Decide and draft for a parsed mail."""
-    base = dict(
+    base: dict[str, Any] = dict(
         dedup_key=mail.dedup_key,
         message_id=mail.message_id,
         sender=mail.sender,
@@ -146,7 +147,13 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         auth_headers=mail.header_all("authentication-results"),
         sender=mail.sender,
         trusted_ids=ctx.trusted_authserv_ids,
+        from_headers=len(mail.header_all("from")),
     )
+    own = OwnAddresses(ctx.own_addresses)
+    ours = own_mail_reason(mail, own)
+    if ours is not None:
+        status, why = ours
+        return TriageResult(**base, intent="other", language=None, status=status, sender_verified=verified, reason=why)
     auto = machine_mail_reason(mail, ctx.rules)
     if auto:
         return TriageResult(
@@ -160,7 +167,7 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
     split: OwnText = strip_quoted_history(mail.text, subject=mail.subject)
     language = detect_language(f"{mail.subject}\n{split.own}")
     intent, reason = classify_intent(own_text=split.own, subject=mail.subject, rules=ctx.rules, sender=mail.sender)
-    common = dict(
+    common: dict[str, Any] = dict(
         **base,
         language=language,
         sender_verified=verified,
@@ -170,7 +177,7 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
     )
     if intent == "other":
         return TriageResult(**common, intent=intent, status="needs_human", reason=reason)
-    requests, found = extract_requests(split.own, sender=mail.sender, rules=ctx.rules, own_addresses=ctx.own_addresses)
+    requests, found = extract_requests(split.own, sender=mail.sender, rules=ctx.rules, own_addresses=own)
     if intent == "reactivate":
         requests = [fill_from_records(r, accounts=ctx.accounts, sender=mail.sender) for r in requests]
     decisions: list[Decision] = decide_requests(
@@ -192,8 +199,7 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         intent=intent,
         language=language,
         customer_name=mail.sender_name,
-        # Reply-To wins, unless it points back at us (a loop, or a forged header).
-        to=mail.reply_to if mail.reply_to and mail.reply_to not in ctx.own_addresses else mail.sender,
+        to=reply_address(sender=mail.sender, reply_to=mail.reply_to, verified=verified),
         subject=mail.subject,
         message_id=mail.message_id,
         references=mail.references,
@@ -204,6 +210,36 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
     return TriageResult(
         **common, intent=intent, status="triaged", reason=reason, requests=decisions, draft=draft, addresses=found
     )
+
+
+def own_mail_reason(mail: Mail, own: OwnAddresses) -> tuple[str, str] | None:
+    """(status, reason) when the mail is ours or would make us answer ourselves; else None.
+
+    Our own reply coming back (our From and a Message-ID of our domain: a Cc, a
+    forward, a mailbox rule) is ``ignored``. Other mail from one of our addresses,
+    or whose Reply-To is one of them, is recorded for a human and never drafted:
+    answering it would mail ourselves, and the reply to that would loop.
+    """
+    if mail.sender and mail.sender in own:
+        msgid_domain = (mail.message_id or "").strip("<>").rpartition("@")[2].lower()
+        if msgid_domain in own.domains:
+            return "ignored", f"our own reply came back (From {mail.sender}, Message-ID {mail.message_id})"
+        return "needs_human", f"from our own address {mail.sender}: recorded, never answered"
+    if mail.reply_to and mail.reply_to in own:
+        return "needs_human", f"Reply-To is our own address {mail.reply_to}: recorded, never answered"
+    return None
+
+
+def reply_address(*, sender: str, reply_to: str | None, verified: str) -> str:
+    """Where the draft goes: ``Reply-To`` only for a verified sender, else ``From``.
+
+    An unverified mail's Reply-To is whatever its writer chose: a draft that states
+    the From's account facts must not go there (issue 13). The agent is shown when
+    the recipient is not the sender.
+    """
+    if reply_to and verified == "pass":
+        return reply_to
+    return sender
 
 
 def _sent_before(header: str | None, day: date) -> bool:

@@ -7,12 +7,13 @@ takes as long as for a known name and timing does not reveal who has an account.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -68,6 +69,7 @@ def add_agent(*, engine: Engine, name: str, password: str, replace: bool = False
             agent = Agent(name=name, password_hash=hashed)
         else:
             agent.password_hash = hashed
+            agent.session_epoch += 1  # a new password ends the sessions made with the old one
         session.add(agent)
         try:
             session.commit()
@@ -84,6 +86,25 @@ def remove_agent(*, engine: Engine, name: str) -> None:
             raise AgentError(f"no agent is called {name.strip()!r}")
         session.delete(agent)
         session.commit()
+
+
+def end_sessions(*, engine: Engine, name: str) -> None:
+    """End every console session of the agent (logout): their cookies name an older epoch."""
+    with Session(engine) as session:
+        session.exec(update(Agent).where(col(Agent.name) == name).values(session_epoch=Agent.session_epoch + 1))
+        session.commit()
+
+
+def session_stamp(agent: Agent) -> str:
+    """What a session cookie must carry to stay valid for ``agent``.
+
+    It changes when the agent is removed and added again (a new row and hash), gets
+    a new password, or logs out (the epoch), so a copied cookie stops working then.
+    A digest of the salted hash, not the hash itself, goes into the (signed,
+    readable) cookie.
+    """
+    material = f"{agent.id}\0{agent.created_at.isoformat()}\0{agent.session_epoch}\0{agent.password_hash}"
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
 def list_agents(*, session: Session) -> list[Agent]:

@@ -1,12 +1,16 @@
 """Login, logout and "who is this?": the agent's name lives in the signed session cookie.
 
 Every page depends on ``current_agent``, which also checks that the agent still
-exists, so ``mailbot agents remove NAME`` ends that agent's sessions at once.
-The name it returns is the one written into the audit trail.
+exists and that the cookie's stamp matches the agent's credential and session
+epoch (``agents.session_stamp``): ``mailbot agents remove NAME``, a new password
+(``agents add NAME --replace``) and logging out end that agent's sessions at
+once, also a copied cookie. The name it returns is the one written into the
+audit trail.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import math
 import re
@@ -17,7 +21,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from mailbot.db.engine import new_session
-from mailbot.web.agents import find_agent, verify_login
+from mailbot.web.agents import end_sessions, find_agent, session_stamp, verify_login
 from mailbot.web.render import flash, render
 from mailbot.web.state import console_state
 from mailbot.web.throttle import client_key, name_key
@@ -49,13 +53,15 @@ def login_redirect(exc: LoginRequired) -> RedirectResponse:
 def current_agent(request: Request) -> str:
     """The logged-in agent's name; redirects to the login page when there is none."""
     name = request.session.get("agent")
+    stamp = request.session.get("stamp")
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.method != "GET":
         target = HOME
-    if not isinstance(name, str):
+    if not isinstance(name, str) or not isinstance(stamp, str):
         raise LoginRequired(target)
     with new_session(console_state(request).engine) as session:
-        if find_agent(session=session, name=name) is None:
+        agent = find_agent(session=session, name=name)
+        if agent is None or not hmac.compare_digest(stamp, session_stamp(agent)):
             request.session.clear()
             raise LoginRequired(target)
     return name
@@ -108,12 +114,22 @@ def login(
     # A fresh session (and CSRF token) at login: nothing from before carries over.
     request.session.clear()
     request.session["agent"] = agent.name
+    request.session["stamp"] = session_stamp(agent)
     log.info("agent %s logged in from %s", agent.name, client)
     return RedirectResponse(next_path, status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
+    """Ends the agent's sessions on the server too, so a copy of this cookie is useless."""
+    name = request.session.get("agent")
+    if isinstance(name, str):
+        try:
+            current_agent(request)  # only a valid session may end the agent's sessions
+        except LoginRequired:
+            pass
+        else:
+            end_sessions(engine=console_state(request).engine, name=name)
     request.session.clear()
     flash(request, "You are logged out.", tone="info")
     return RedirectResponse("/login", status_code=303)

@@ -11,17 +11,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, func, select
 
 from mailbot.accounts.database import find_account
 from mailbot.db.engine import new_session
-from mailbot.errors import DraftNotFound, DraftStateError, ReviewError, StaleDecision
-from mailbot.models import Account, Draft
+from mailbot.errors import DraftNotFound, DraftStateError, OutboxError, ReviewError, StaleDecision
+from mailbot.models import MAX_ROW_ID, Account, Draft, OutboxMessage
+from mailbot.outbox.resend import reply_of_draft, resend
 from mailbot.review.approve import approve, reject
 from mailbot.review.audit import list_audit
-from mailbot.review.read_model import find_draft, mail_view
+from mailbot.review.read_model import find_draft, mail_view, recipient_is_sender
 from mailbot.web.auth import HOME, LoggedIn
 from mailbot.web.present import OUTCOMES, mark_addresses, request_addresses
 from mailbot.web.queue import (
@@ -38,6 +39,9 @@ from mailbot.web.render import flash, render
 from mailbot.web.state import ConsoleState, console_state
 
 router = APIRouter()
+
+#: A draft id in a URL: a number beyond any row id is a 400, never a database overflow (a 500).
+DraftId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 @router.get("/")
@@ -102,8 +106,10 @@ def draft_page_context(request: Request, draft_id: int) -> dict[str, Any]:
         ]
         newer, older = pending_neighbours(session=session, draft=draft)
         audit = list_audit(session=session, draft_id=draft.id, limit=50)
+        reply = session.exec(select(OutboxMessage).where(OutboxMessage.draft_id == draft.id)).first()
     return {
         "draft": draft,
+        "recipient_is_sender": recipient_is_sender(draft),
         "inbound": inbound,
         "triage_reason": (inbound.result or {}).get("reason") if inbound else None,
         "mail": mail,
@@ -113,6 +119,7 @@ def draft_page_context(request: Request, draft_id: int) -> dict[str, Any]:
         "newer": newer,
         "older": older,
         "audit": audit,
+        "reply": reply,
         "body": draft.body,
         "reject_reason": "",
         "problem": None,
@@ -131,7 +138,7 @@ def _draft_page(request: Request, draft_id: int, *, status_code: int = 200, **ov
 
 
 @router.get("/drafts/{draft_id}")
-def draft_page(request: Request, draft_id: int, agent: LoggedIn) -> Response:
+def draft_page(request: Request, draft_id: DraftId, agent: LoggedIn) -> Response:
     return _draft_page(request, draft_id)
 
 
@@ -158,7 +165,7 @@ def _stale_problem(draft_id: int, exc: StaleDecision, request: Request) -> dict[
 
 @router.post("/drafts/{draft_id}/approve")
 def approve_draft(
-    request: Request, draft_id: int, agent: LoggedIn, body: Annotated[str | None, Form()] = None
+    request: Request, draft_id: DraftId, agent: LoggedIn, body: Annotated[str | None, Form()] = None
 ) -> Response:
     state = console_state(request)
     # Browsers send a textarea's lines with CRLF; the stored draft uses LF.
@@ -194,7 +201,7 @@ def approve_draft(
 
 
 @router.post("/drafts/{draft_id}/reject")
-def reject_draft(request: Request, draft_id: int, agent: LoggedIn, reason: Annotated[str, Form()] = "") -> Response:
+def reject_draft(request: Request, draft_id: DraftId, agent: LoggedIn, reason: Annotated[str, Form()] = "") -> Response:
     state = console_state(request)
     target = _next_after(request, draft_id)
     try:
@@ -218,6 +225,26 @@ def reject_draft(request: Request, draft_id: int, agent: LoggedIn, reason: Annot
         )
     flash(request, f"Draft #{draft_id} rejected: nothing was sent and no account changed.", tone="info")
     return RedirectResponse(target, status_code=303)
+
+
+@router.post("/drafts/{draft_id}/resend")
+def resend_reply(request: Request, draft_id: DraftId, agent: LoggedIn) -> Response:
+    """The agent checked that a "maybe delivered" reply did not arrive: queue it again."""
+    state = console_state(request)
+    row = reply_of_draft(engine=state.engine, draft_id=draft_id)
+    try:
+        if row is None or row.id is None:
+            raise OutboxError(f"draft #{draft_id} has no queued reply")
+        resend(engine=state.engine, outbox_id=row.id, agent=agent)
+    except OutboxError as exc:
+        return _draft_page(
+            request,
+            draft_id,
+            status_code=409,
+            problem={"kind": "state", "title": "Nothing was resent", "message": str(exc)},
+        )
+    flash(request, f"The reply of draft #{draft_id} is queued again; the next send delivers it.")
+    return RedirectResponse(f"/drafts/{draft_id}", status_code=303)
 
 
 @router.get("/history")

@@ -9,6 +9,14 @@ effective limit is multiplied by the number of processes.
 Counting per name stops guessing one agent's password from many addresses;
 counting per client address stops trying one password against many names. A
 successful login clears the name's counter but not the address's.
+
+The client address is the TCP peer unless ``[web] trusted_proxies`` names the
+proxy in front (``mailbot serve`` tells uvicorn): otherwise anyone could send a
+new ``X-Forwarded-For`` with every guess and never be counted.
+
+Memory is bounded: a name is counted by its first ``MAX_NAME_CHARS`` characters
+(agent names are at most 64), and the table keeps at most ``max_keys`` keys,
+forgetting the longest-quiet ones first.
 """
 
 from __future__ import annotations
@@ -21,7 +29,8 @@ from dataclasses import dataclass, field
 
 MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
-_MAX_KEYS = 10_000  # beyond this, forget keys whose failures have all expired
+MAX_KEYS = 10_000
+MAX_NAME_CHARS = 64
 
 
 @dataclass
@@ -31,6 +40,7 @@ class LoginThrottle:
     max_failures: int = MAX_FAILURES
     window_seconds: float = WINDOW_SECONDS
     clock: Callable[[], float] = time.monotonic
+    max_keys: int = MAX_KEYS
     _failures: dict[str, deque[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -60,19 +70,29 @@ class LoginThrottle:
     def failed(self, *keys: str) -> None:
         now = self.clock()
         with self._lock:
-            if len(self._failures) > _MAX_KEYS:
-                for key in list(self._failures):
-                    self._recent(key, now)
             for key in keys:
-                self._failures.setdefault(key, deque()).append(now)
+                # Re-inserted at the end: the dict's order is then "least recently failed first".
+                times = self._failures.pop(key, None) or deque(maxlen=self.max_failures)
+                times.append(now)
+                self._failures[key] = times
+            if len(self._failures) > self.max_keys:
+                for key in list(self._failures):
+                    self._recent(key, now)  # expired first
+            while len(self._failures) > self.max_keys:
+                del self._failures[next(iter(self._failures))]
 
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
 
+    def keys(self) -> list[str]:
+        """The keys being counted (for status and tests)."""
+        with self._lock:
+            return list(self._failures)
+
 
 def name_key(name: str) -> str:
-    return "name:" + name.strip().lower()
+    return "name:" + name.strip().lower()[:MAX_NAME_CHARS]
 
 
 def client_key(host: str | None) -> str:

@@ -11,6 +11,10 @@ Handlers decide how the server behaves:
   5xx variant that never accepts.
 * ``DroppingHandler`` closes the connection after the message data, before the
   reply — the moment when the client cannot know whether the mail was taken.
+* ``StallingHandler`` stores the message and answers late or never (or stalls
+  at RCPT, before any data).
+
+``smtputf8=False`` makes a server that lacks SMTPUTF8 (aiosmtpd's controller offers it).
 
 ``SmtpServer(handler, starttls=True, users={...})`` adds STARTTLS with a
 self-signed certificate made at start (``.cafile`` verifies it) and AUTH
@@ -19,6 +23,7 @@ LOGIN/PLAIN, which the server requires and only offers after STARTTLS.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import shutil
@@ -59,6 +64,7 @@ class Received:
     data: bytes  # the DATA content, CRLF line endings, dot-unstuffed
     login: str | None  # the AUTH user, when the client logged in
     tls: bool  # whether the session ran over TLS
+    mail_options: tuple[str, ...] = ()  # MAIL FROM parameters (SIZE=, SMTPUTF8, ...)
 
     def message(self) -> EmailMessage:
         parsed = BytesParser(policy=policy.default).parsebytes(self.data)
@@ -84,6 +90,7 @@ class RecordingHandler:
                     data=envelope.original_content or envelope.content,
                     login=login,
                     tls=session.ssl is not None,
+                    mail_options=tuple(envelope.mail_options),
                 )
             )
 
@@ -157,6 +164,48 @@ class DroppingHandler(RecordingHandler):
             server.transport.abort()  # a reset, as when the server process dies
             return "421 4.3.0 not sent: connection already closed"
         return await super().handle_DATA(server, session, envelope)
+
+
+class StallingHandler(RecordingHandler):
+    """For the first ``stalls`` messages, stops answering at ``stage``.
+
+    At ``DATA`` it first **stores** the message, then answers only after
+    ``answer_after`` seconds (``None``: never) — a server that queued the mail but
+    whose ``250`` arrives after the client gave up, or not at all. At ``RCPT`` it
+    stalls before any data was sent. Later messages are answered at once.
+    """
+
+    def __init__(self, *, stage: str = "DATA", answer_after: float | None = None, stalls: int = 1) -> None:
+        super().__init__()
+        if stage not in ("RCPT", "DATA"):
+            raise ValueError("stage must be RCPT or DATA")
+        self.stage, self.answer_after, self.stalls = stage, answer_after, stalls
+        self.stalled = 0
+
+    async def _stall(self) -> None:
+        if self.answer_after is None:
+            await asyncio.Event().wait()  # cancelled when the server stops
+        else:
+            await asyncio.sleep(self.answer_after)
+
+    def _should_stall(self, stage: str) -> bool:
+        with self._lock:
+            stall = stage == self.stage and self.stalled < self.stalls
+            self.stalled += stall
+            return stall
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
+        if self._should_stall("RCPT"):
+            await self._stall()
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 Ok"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        stall = self._should_stall("DATA")
+        reply = await super().handle_DATA(server, session, envelope)  # stored first
+        if stall:
+            await self._stall()
+        return reply
 
 
 def make_self_signed_cert(directory: Path) -> tuple[Path, Path]:
@@ -239,12 +288,14 @@ class SmtpServer:
         starttls: bool = False,
         users: Mapping[str, str] | None = None,
         echo_credentials: bool = False,
+        smtputf8: bool = True,
         directory: Path | None = None,
     ) -> None:
         self.handler = handler or RecordingHandler()
         self.starttls = starttls
         self.users = dict(users or {})
         self.echo_credentials = echo_credentials
+        self.smtputf8 = smtputf8
         self.failed_logins: list[str] = []
         self.host = HOST
         self.port = free_port()
@@ -276,6 +327,7 @@ class SmtpServer:
             context.load_cert_chain(cert, key)
             self.cafile = cert
             kwargs.update(tls_context=context, require_starttls=True)
+        kwargs.update(enable_SMTPUTF8=self.smtputf8)
         if self.users:
             kwargs.update(authenticator=self._authenticate, auth_required=True, auth_require_tls=True)
         self._controller = Controller(
