@@ -16,7 +16,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlmodel import select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 from mailbot.accounts.csv_import import import_accounts
 from mailbot.accounts.database import account_as_csv_dict, find_account
@@ -54,8 +55,8 @@ class DemoResult:
     summary: PollSummary
     mails: int
     approved: ApprovalResult | None = None
-    before: dict[str, object] | None = None  # the team member's record before approval
-    after: dict[str, object] | None = None
+    before: dict[str, str | int | None] | None = None  # the team member's record before approval
+    after: dict[str, str | int | None] | None = None
     delivery: DeliverySummary | None = None
 
 
@@ -80,28 +81,33 @@ def run_demo(*, base: Path = DEMO_DIR) -> DemoResult:
     return result
 
 
-def _approve_one_and_send(result: DemoResult, engine) -> None:
+def _approve_one_and_send(result: DemoResult, engine: Engine) -> None:
     """An agent approves the first ready link; the reply goes to the file outbox."""
     with new_session(engine) as session:
         ready = next(
             (d for d in list_drafts(session=session) if any(r.get("outcome") == "ready_to_link" for r in d.requests)),
             None,
         )
-        if ready is None:
+        if ready is None or ready.id is None:
             return
         member = next(r["team_member"] for r in ready.requests if r.get("outcome") == "ready_to_link")
-        result.before = account_as_csv_dict(find_account(session=session, email=member))
+        result.before = _record(session, member)
     result.approved = approve(engine=engine, settings=result.settings, draft_id=ready.id, agent="demo-agent")
     with new_session(engine) as session:
-        result.after = account_as_csv_dict(find_account(session=session, email=member))
+        result.after = _record(session, member)
     result.delivery = deliver_queued(engine=engine, settings=result.settings)
+
+
+def _record(session: Session, email: str) -> dict[str, str | int | None] | None:
+    account = find_account(session=session, email=email)
+    return account_as_csv_dict(account) if account else None
 
 
 def print_demo(result: DemoResult, console: Console) -> None:
     """What an agent would see: every mail's outcome, then each pending draft in full."""
     engine = make_engine(result.settings.database.url)
     with new_session(engine) as session:
-        inbound = list(session.exec(select(InboundMessage).order_by(InboundMessage.id)))
+        inbound = list(session.exec(select(InboundMessage).order_by(col(InboundMessage.id))))
         drafts = list_drafts(session=session, status="all")
     engine.dispose()
     console.print(f"[bold]mailbot demo[/]: {result.mails} example mails delivered to a Maildir")

@@ -6,6 +6,7 @@ stay pure and testable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
@@ -21,12 +22,19 @@ STATUSES = ("active", "trial", "expired", "cancelled")
 
 
 class AccountLike(Protocol):
-    account_id: int
-    email: str
-    plan: str
-    status: str
-    paid_until: date | None
-    primary_account_id: int | None
+    # Read-only members, so a frozen AccountRecord and an ORM row both fit.
+    @property
+    def account_id(self) -> int: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def plan(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def paid_until(self) -> date | None: ...
+    @property
+    def primary_account_id(self) -> int | None: ...
 
 
 class AccountBook(Protocol):
@@ -36,7 +44,7 @@ class AccountBook(Protocol):
 
     def by_id(self, account_id: int) -> AccountLike | None: ...
 
-    def linked_members(self, primary_id: int) -> list[AccountLike]: ...
+    def linked_members(self, primary_id: int) -> Sequence[AccountLike]: ...
 
 
 @dataclass

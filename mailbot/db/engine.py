@@ -23,6 +23,7 @@ from mailbot.db.migrations import HEAD
 from mailbot.errors import ConfigError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import DBAPIConnection
     from sqlmodel import Session
 
 
@@ -88,7 +89,7 @@ def _stored_revisions(engine: Engine) -> list[str] | None:
         return None
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     # WAL lets the web console read while a poll writes; foreign keys are off by default.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -37,7 +37,7 @@ DELETED = rb"\Deleted"
 
 # What a broken connection looks like from imapclient: socket and TLS errors,
 # imaplib's abort (server said BYE or the stream ended) and NO/BAD answers.
-SERVER_ERRORS = (OSError, imaplib.IMAP4.error, IMAPClientError, EOFError)
+SERVER_ERRORS: tuple[type[Exception], ...] = (OSError, imaplib.IMAP4.error, IMAPClientError, EOFError)
 
 
 class FolderChanged(MailboxUnavailable):
@@ -172,7 +172,7 @@ class ImapSource(MailSource):
         try:
             client.logout()
         except SERVER_ERRORS:
-            with contextlib.suppress(SERVER_ERRORS):
+            with contextlib.suppress(*SERVER_ERRORS):
                 client.shutdown()
 
     def _call(self, what: str, operation: Callable[[IMAPClient], T]) -> T:

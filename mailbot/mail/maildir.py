@@ -184,8 +184,8 @@ class MaildirSource(MailSource):
             names: dict[int, str] = {}
             if path.exists():
                 for line in path.read_text(encoding="utf-8").splitlines():
-                    index, _, name = line.partition(" ")
-                    names[int(index)] = name
+                    number, _, name = line.partition(" ")
+                    names[int(number)] = name
             for index, name in names.items():
                 if name == flag:
                     return chr(ord("a") + index)

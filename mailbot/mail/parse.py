@@ -120,9 +120,9 @@ def _undo_8bit_escapes(value: str) -> str:
 def _header_pairs(msg: Message) -> tuple[tuple[str, str], ...]:
     pairs = []
     for name, value in msg.raw_items():
-        if not isinstance(value, str):  # compat32 may hand back Header objects
-            value = str(value)
-        pairs.append((name.lower(), _undo_8bit_escapes(_unfold(value)[:MAX_HEADER_CHARS])))
+        # compat32 may hand back Header objects, whatever the stubs say; str() of a str is itself.
+        text = str(value)
+        pairs.append((name.lower(), _undo_8bit_escapes(_unfold(text)[:MAX_HEADER_CHARS])))
     return tuple(pairs)
 
 

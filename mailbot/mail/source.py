@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from mailbot.config import MailboxSettings
 
@@ -84,7 +85,7 @@ class MailSource(ABC):
     def move(self, folder: str, uids: Sequence[int], target: str) -> None:
         """Move these messages to ``target``, creating it if it is missing."""
 
-    def __enter__(self) -> MailSource:
+    def __enter__(self) -> Self:
         self.open()
         return self
 

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mailbot.config import Settings
 from mailbot.db.engine import new_session
@@ -189,9 +189,9 @@ def _flag_interrupted(*, engine: Engine, now: datetime) -> list[int]:
             result = session.exec(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.id == row_id,
-                    OutboxMessage.status == "sending",
-                    OutboxMessage.next_attempt_at <= now,
+                    col(OutboxMessage.id) == row_id,
+                    col(OutboxMessage.status) == "sending",
+                    col(OutboxMessage.next_attempt_at) <= now,
                 )
                 .values(
                     status="needs_agent",
@@ -221,7 +221,7 @@ def _claim_next(*, engine: Engine, settings: Settings, now: datetime, summary: D
             candidate = (
                 select(OutboxMessage.id)
                 .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
                 .limit(1)
             )
             if postgres:
@@ -234,7 +234,7 @@ def _claim_next(*, engine: Engine, settings: Settings, now: datetime, summary: D
             # write lock; the throttle count below then cannot race another writer.
             claimed = session.exec(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row_id, OutboxMessage.status == "queued")
+                .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == "queued")
                 .values(status="sending")
             )
             if claimed.rowcount != 1:
@@ -281,8 +281,8 @@ def _throttle_free_at(*, session: Session, row: OutboxMessage, settings: Setting
             OutboxMessage.to == row.to,
             OutboxMessage.id != row.id,
             or_(
-                and_(OutboxMessage.status == "sent", OutboxMessage.sent_at > now - window),
-                OutboxMessage.status == "sending",
+                and_(col(OutboxMessage.status) == "sent", col(OutboxMessage.sent_at) > now - window),
+                col(OutboxMessage.status) == "sending",
             ),
         )
     ).all()

@@ -150,7 +150,8 @@ def _code(exc: Exception) -> int | None:
         codes = [r.code for r in exc.recipients]
         # One refusal that may pass later makes the whole message worth retrying.
         temporary = [c for c in codes if c < 500]
-        return (temporary or codes or [None])[0]
+        chosen = temporary or codes
+        return chosen[0] if chosen else None
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return exc.code
     return None

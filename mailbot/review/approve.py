@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mailbot.accounts.database import DbAccountBook
 from mailbot.config import Plan, Settings
@@ -80,9 +80,9 @@ def _claim(session: Session, draft_id: int, *, status: str, agent: str, reason: 
     """Move a pending draft to ``status``; exactly one of two racing agents succeeds."""
     if not is_row_id(draft_id):
         raise DraftNotFound(f"no draft has the id {draft_id}")
-    result = session.execute(
+    result = session.exec(
         update(Draft)
-        .where(Draft.id == draft_id, Draft.status == "pending")
+        .where(col(Draft.id) == draft_id, col(Draft.status) == "pending")
         .values(status=status, decided_by=agent, decided_at=utcnow(), reject_reason=reason, version=Draft.version + 1)
     )
     draft = session.get(Draft, draft_id, populate_existing=True)
@@ -96,9 +96,9 @@ def _claim(session: Session, draft_id: int, *, status: str, agent: str, reason: 
 
 def _lock_accounts(session: Session, draft: Draft) -> None:
     """Hold the primaries' rows until commit (PostgreSQL), so two drafts can't take one seat."""
-    primaries = sorted({r.get("primary") for r in draft.requests if r.get("primary")})
+    primaries = sorted({r["primary"] for r in draft.requests if r.get("primary")})
     if primaries and session.get_bind().dialect.name == "postgresql":
-        list(session.exec(select(Account).where(Account.email.in_(primaries)).with_for_update()))
+        list(session.exec(select(Account).where(col(Account.email).in_(primaries)).with_for_update()))
 
 
 def approve(
@@ -128,7 +128,7 @@ def approve(
         for action in actions:
             apply_action(action, session=session)
         edited = body is not None and body.strip() != draft.body.strip()
-        if edited:
+        if body is not None and edited:
             draft.original_body = draft.body
             draft.body = body if body.endswith("\n") else body + "\n"
             draft.html = None  # an HTML version of the old text would contradict the edit

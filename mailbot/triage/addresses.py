@@ -38,9 +38,9 @@ def find_addresses(text: str) -> list[tuple[str, int, int]]:
     """Every address in text with its span: plain, mailto (already text) and obfuscated forms."""
     found: dict[int, tuple[str, int, int]] = {}
     if _AT_WORD.search(text):  # the obfuscated pattern is slow to scan; most mail has none
-        for match in _OBFUSCATED.finditer(text):
-            domain = _DOT_TOKEN.sub(".", match.group(2))
-            found[match.start()] = (f"{match.group(1)}@{domain}".lower(), match.start(), match.end())
+        for hit in _OBFUSCATED.finditer(text):
+            domain = _DOT_TOKEN.sub(".", hit.group(2))
+            found[hit.start()] = (f"{hit.group(1)}@{domain}".lower(), hit.start(), hit.end())
     # Obfuscated spans, sorted and disjoint: bisect them (scanning all was quadratic).
     spans = [(s, e) for _a, s, e in found.values()]
     starts = [s for s, _e in spans]

@@ -123,6 +123,7 @@ def decide_link(
     if isinstance(checked, Decision):
         return checked
     primary = checked
+    assert t_addr is not None  # rule 1 returned when an address is missing
     if sender != primary.email:
         return out("confirm_from_primary", 4, f"the mail comes from {sender}, not from the primary {p_addr}")
     plan = plans.get(primary.plan)
@@ -192,6 +193,7 @@ def decide_reactivate(
     if isinstance(checked, Decision):
         return checked
     primary = checked
+    assert t_addr is not None  # rule 1 returned when an address is missing
     if sender not in (primary.email, t_addr):
         return out("confirm_from_primary", 4, f"the mail comes from {sender}, neither the primary nor the team member")
     plan = plans.get(primary.plan)

@@ -170,7 +170,7 @@ def extract_requests(
     team_from = "text"
     if not team and primary and cued.get(primary) == ["primary", "team_member"]:
         team = [primary]  # one address named as both: the customer must tell us the other
-    elif not team and sender_is_team_member and sender != primary:
+    elif not team and sender and sender_is_team_member and sender != primary:
         team, team_from = [sender], "sender"
     requests = [Request(primary, t, primary_from, team_from) for t in team]
     if not requests:
