@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from mailbot.cli.app import app, console, print_error, print_json_line, settings_of
+from mailbot.cli.progress import ProgressBar, watched
 from mailbot.cli.terminal import clean, shown
 
 
@@ -28,7 +29,8 @@ def poll(ctx: typer.Context) -> None:
 
     settings = settings_of(ctx)
     try:
-        summary = poll_once(settings=settings, engine=make_engine(settings.database.url))
+        with ProgressBar("poll", enabled=watched()) as bar:
+            summary = poll_once(settings=settings, engine=make_engine(settings.database.url), progress=bar.update)
     except SQLAlchemyError as exc:
         _database_error_exit(exc)
         return

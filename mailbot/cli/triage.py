@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from mailbot.cli.app import app, console, print_error, print_json_line, settings_of
+from mailbot.cli.progress import ProgressBar, watched
 from mailbot.cli.terminal import clean, shown
 
 
@@ -25,67 +25,44 @@ def triage(
 
     from mailbot.accounts.database import DbAccountBook
     from mailbot.db.engine import make_engine
-    from mailbot.mail.files import iter_mail_files
+    from mailbot.mail.files import count_mail_files, iter_mail_files
     from mailbot.triage.pipeline import TriageContext, triage_message
+    from mailbot.triage.summary import Summary
 
     settings = settings_of(ctx)
     engine = make_engine(settings.database.url)
     rows: list[dict[str, Any]] = []
     unreadable = 0
-    with engine.connect() as connection:  # read-only: a dry run stores nothing
+    report = Summary() if summary else None
+    # read-only: a dry run stores nothing
+    with engine.connect() as connection, ProgressBar("triage", enabled=watched(as_json=as_json)) as bar:
         tctx = TriageContext.from_settings(settings, accounts=DbAccountBook(connection), today=date.today())
-
-        def objects() -> Iterator[dict[str, Any]]:
-            nonlocal unreadable
-            for item in iter_mail_files(paths):
-                if item.error is None:
-                    yield triage_message(item.raw, tctx).to_json(file=item.label)
-                    continue
+        total = count_mail_files(paths) if bar.enabled else 0
+        for done, item in enumerate(iter_mail_files(paths), start=1):
+            if item.error is None:
+                obj = triage_message(item.raw, tctx).to_json(file=item.label)
+            else:
                 unreadable += 1
-                if not summary:  # the summary counts errors itself
+                if report is None:  # the summary counts errors itself
                     print_error(item.error)
-                yield {"file": item.label, "error": item.error}
-
-        if summary:
-            _print_summary(objects(), as_json=as_json)
-            return
-        for obj in objects():
-            if as_json:
+                obj = {"file": item.label, "error": item.error}
+            if report is not None:
+                report.add(obj)
+            elif as_json:
                 print_json_line(obj)
             else:
                 rows.append(obj)
+            bar.update(done, max(total, done))
+    if report is not None:  # after the bar is gone, so the report is never drawn over
+        if as_json:
+            print_json_line(report.as_json())
+        else:
+            sys.stdout.write(clean("\n".join(report.as_lines())) + "\n")  # names and reasons come from mail
+        return
     if not as_json:
         _print_triage_table([row for row in rows if "intent" in row or "error" not in row])
     if unreadable:
         raise typer.Exit(1)  # every readable mail was still triaged and shown
-
-
-def _print_summary(objects: Iterable[dict[str, Any]], *, as_json: bool) -> None:
-    """The operator's report; a progress bar on stderr only when it is a terminal."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from mailbot.triage.summary import Summary
-
-    report = Summary()
-    progress_console = Console(stderr=True)
-    with Progress(
-        TextColumn("triage"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=progress_console,
-        disable=not progress_console.is_terminal,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("triage", total=None)
-        for obj in objects:
-            report.add(obj)
-            progress.advance(task)
-    if as_json:
-        print_json_line(report.as_json())
-    else:
-        sys.stdout.write(clean("\n".join(report.as_lines())) + "\n")  # names and reasons come from mail
 
 
 def _print_triage_table(rows: list[dict[str, Any]]) -> None:

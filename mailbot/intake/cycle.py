@@ -305,13 +305,15 @@ def poll_once(
     lock_wait: float = DEFAULT_LOCK_WAIT,
     pause_seconds: float | None = None,
     should_stop: Callable[[], bool] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PollSummary:
     """Run one cycle on ``settings.mailbox.folder``; raises ``MailboxUnavailable``.
 
     ``source`` defaults to the one ``settings.mailbox`` describes; ``triage`` to
     the real pipeline (tests pass a failing one to show per-message isolation).
     ``should_stop`` is asked between batches, so ``mailbot run`` stops promptly on
-    SIGTERM without leaving a batch half-marked.
+    SIGTERM without leaving a batch half-marked. ``progress(done, total)`` hears how
+    many of this cycle's new mails are stored, after each batch (a bar for a backlog).
     """
     started = time.monotonic()
     source = source if source is not None else make_source(settings.mailbox)
@@ -359,6 +361,7 @@ def poll_once(
                     today=today or date.today(),
                     pause=pause_seconds,
                     should_stop=should_stop,
+                    progress=progress,
                 )
             box.last_success_at = utcnow()
             session.add(box)
@@ -379,6 +382,7 @@ def _run_batches(
     today: date,
     pause: float,
     should_stop: Callable[[], bool] | None,
+    progress: Callable[[int, int], None] | None,
 ) -> None:
     """Fetch one batch ahead, triage one batch ahead, store and mark in order."""
 
@@ -396,18 +400,29 @@ def _run_batches(
     )
     cycle = _Cycle(settings=settings, session=session, source=source, summary=summary, triager=triager, pause=pause)
     max_bytes = settings.triage.max_message_bytes
+    stored = 0
+
+    def finish(batch: _Batch, lock: AbstractContextManager[Any]) -> None:
+        nonlocal stored
+        cycle.finish(box, batch, source_lock=lock)
+        stored += len(batch.uids)
+        if progress is not None:
+            progress(stored, len(uids))
+
+    if progress is not None:  # after the fork above: a progress bar may start a thread
+        progress(0, len(uids))
     try:
         with BatchPrefetcher(source, folder=summary.folder, batches=batches, max_bytes=max_bytes) as fetched:
             waiting: _Batch | None = None
             for batch_uids, messages in fetched:
                 started = cycle.begin(batch_uids, messages)  # workers triage this one ...
                 if waiting is not None:  # ... while the one before is stored and marked
-                    cycle.finish(box, waiting, source_lock=fetched.lock)
+                    finish(waiting, fetched.lock)
                 waiting = started
                 if should_stop is not None and should_stop():
                     summary.interrupted = batch_uids is not batches[-1]
                     break
             if waiting is not None:
-                cycle.finish(box, waiting, source_lock=fetched.lock)
+                finish(waiting, fetched.lock)
     finally:
         triager.close()

@@ -36,12 +36,16 @@ class MailFile:
     error: str | None = None
 
 
-def split_mbox(data: bytes) -> list[bytes]:
-    """The messages of an mbox, without their envelope lines (``>From`` quoting is kept as written)."""
+def _message_starts(data: bytes) -> list[int]:
     starts = [m.start() for m in _ENVELOPE.finditer(data)]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
-    bounds = [*starts, len(data)]
+    return starts
+
+
+def split_mbox(data: bytes) -> list[bytes]:
+    """The messages of an mbox, without their envelope lines (``>From`` quoting is kept as written)."""
+    bounds = [*_message_starts(data), len(data)]
     messages = []
     for begin, end in pairwise(bounds):
         chunk = data[begin:end]
@@ -73,7 +77,18 @@ def _from_file(path: Path, label: str) -> Iterator[MailFile]:
         yield MailFile(f"{label}#{index}", raw)
 
 
-def _walk(folder: Path) -> Iterator[MailFile]:
+def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, str] | MailFile]:
+    """Each file under ``paths`` with its label, in a stable order; what cannot be listed is an error."""
+    for path in paths:
+        if path.is_dir():
+            yield from _folder(path)
+        elif path.is_file():
+            yield path, path.name
+        else:
+            yield MailFile(path.name or str(path), error=f"no such file or folder: {path}")
+
+
+def _folder(folder: Path) -> list[tuple[Path, str] | MailFile]:
     """The folder's files in name order. An unreadable sub-folder is an error line, never
     skipped in silence (``Path.rglob`` would); so is a dangling symlink."""
     found: list[tuple[Path, str | None]] = []
@@ -86,12 +101,11 @@ def _walk(folder: Path) -> Iterator[MailFile]:
         for name in files:
             if not name.startswith("."):
                 found.append((Path(root) / name, None))
+    listing: list[tuple[Path, str] | MailFile] = []
     for path, error in sorted(found, key=lambda item: item[0]):
         label = path.relative_to(folder).as_posix() if path != folder else path.name
-        if error is not None:
-            yield MailFile(label, error=error)
-        else:
-            yield from _from_file(path, label)
+        listing.append(MailFile(label, error=error) if error is not None else (path, label))
+    return listing
 
 
 def iter_mail_files(paths: Iterable[Path]) -> Iterator[MailFile]:
@@ -100,10 +114,24 @@ def iter_mail_files(paths: Iterable[Path]) -> Iterator[MailFile]:
     Files in a folder are named by their path under it ("2026-05/x.eml"), so two
     ``x.eml`` in different sub-folders can be told apart.
     """
-    for path in paths:
-        if path.is_dir():
-            yield from _walk(path)
-        elif path.is_file():
-            yield from _from_file(path, path.name)
+    for item in _walk(paths):
+        if isinstance(item, MailFile):
+            yield item
         else:
-            yield MailFile(path.name or str(path), error=f"no such file or folder: {path}")
+            yield from _from_file(*item)
+
+
+def count_mail_files(paths: Iterable[Path]) -> int:
+    """How many items ``iter_mail_files`` yields, parsing no mail: a progress bar's total.
+
+    It reads each file once more, which is little beside triaging what is in it.
+    """
+    return sum(1 if isinstance(item, MailFile) else _messages_in(item[0]) for item in _walk(paths))
+
+
+def _messages_in(path: Path) -> int:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return 1  # iter_mail_files yields it as one error
+    return len(_message_starts(data)) if _is_mbox(path, data) else 1
