@@ -7,6 +7,7 @@ pseudo-terminals, so each stream is seen on its own, as a terminal shows it.
 from __future__ import annotations
 
 import fcntl
+import json
 import mailbox
 import os
 import pty
@@ -127,6 +128,17 @@ def test_triage_json_on_a_terminal_is_the_same_json_and_no_progress(tmp_path: Pa
     assert out.decode() == piped.stdout
     assert len(piped.stdout.splitlines()) == TOTAL
     assert err == b""  # not a bar, not a cursor move, nothing
+
+
+def test_triage_summary_on_a_terminal_draws_the_bar_and_then_the_report(tmp_path: Path) -> None:
+    folder = _mails(tmp_path / "in")
+
+    out, err = run_on_terminals("triage", "--summary", folder, cwd=tmp_path, env=_env(tmp_path))
+    as_json, json_err = run_on_terminals("triage", "--summary", "--json", folder, cwd=tmp_path, env=_env(tmp_path))
+
+    assert LIVE in err and f"{TOTAL}/{TOTAL}".encode() in err
+    assert out.startswith(f"{TOTAL} mails, ".encode()) and LIVE not in out
+    assert json_err == b"" and json.loads(as_json)["mails"] == TOTAL
 
 
 def test_no_bar_when_stdout_is_not_a_terminal(tmp_path: Path) -> None:
