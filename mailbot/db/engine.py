@@ -23,6 +23,8 @@ from mailbot.db.migrations import HEAD
 from mailbot.errors import ConfigError
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlalchemy.engine.interfaces import DBAPIConnection
     from sqlmodel import Session
 
@@ -98,7 +100,7 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     cursor.close()
 
 
-def _sqlite_migration_connection(dbapi_connection, _record) -> None:
+def _sqlite_migration_connection(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     # pysqlite would commit DDL on its own; with no isolation level we issue BEGIN.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
