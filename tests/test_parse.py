@@ -200,6 +200,11 @@ def test_html_table_cells_under_a_heading_row_carry_the_heading(heading: str) ->
     assert "Team member: tim@a.example | Main account: grace@a.example" in html_to_text(html)
 
 
+def test_html_table_without_rows_keeps_the_text_before_it() -> None:
+    html = "<p>Please link these:</p><table><td>Team member</td><td>tim@a.example</td></table>"
+    assert html_to_text(html) == "Please link these:\nTeam member | tim@a.example\n"
+
+
 def test_html_layout_table_cells_with_paragraphs_stay_lines() -> None:
     html = "<table><tr><td><p>Hello,</p><p>please link tim@a.example.</p></td><td>Logo</td></tr></table>"
     assert html_to_text(html) == "Hello,\n\nplease link tim@a.example.\nLogo\n"

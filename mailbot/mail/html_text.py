@@ -95,8 +95,8 @@ class _TextBuilder(HTMLParser):
         elif not end and tag == "tr":
             table.row_start, table.in_row = len(self.lines), True
         elif not end and tag in _CELL:
-            if not table.in_row:
-                table.row_start, table.in_row = table.cell_start, True
+            if not table.in_row:  # a cell without <tr> starts a row
+                table.row_start, table.in_row = len(self.lines), True
             table.cell_start, table.cell_th = len(self.lines), tag == "th"
             table.in_cell = True
 

@@ -1,10 +1,15 @@
 """Which accounts a request names: addresses in the customer's own text and their roles.
 
-Each address takes the role of the cue word closest to it (``rules/roles.toml``):
-a cue before the address, in the same paragraph, or one just after it in the
-same sentence. Without a cue, the sender's own address is the primary and any
-other address is a team member. For ``reactivate`` only, a missing address is
-filled in from the account records when they make it unambiguous.
+Each address takes the role of the cue word closest to it in its sentence
+(``rules/roles.toml``): a cue before it, or one after it joined by "is", "als",
+"which is the" ("anna@x is our main account"); such a cue is then not the next
+address's. "assistant of Dr. Berg (boss@x)" makes boss@x the primary; "link A to
+B" / "A mit B verknüpfen" makes A the team member and B the primary where the cues
+leave it open. "my account (x)" is the writer's account: the writer is the sender,
+or in a forwarded message its author, and "I am the assistant" in the forwarded
+text is about that author. Without a cue, the sender's own address is the primary
+and any other address is a team member. For ``reactivate`` only, a missing
+address is filled in from the account records when they make it unambiguous.
 """
 
 from __future__ import annotations
