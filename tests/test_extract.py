@@ -144,3 +144,104 @@ def test_team_member_writer_naming_one_other_address_makes_it_the_primary() -> N
 def test_one_address_given_as_both_roles_is_a_request_with_itself() -> None:
     text = "Hauptkonto: chef@firma.example\nTeammitglied: chef@firma.example"
     assert pairs(text, sender="chef@firma.example") == [("chef@firma.example", "chef@firma.example")]
+
+
+B, L, OFFICE = "boss@firma.example", "lena@firma.example", "office@firma.example"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"My account ({L}) is a team member account under {B}. Please reactivate it.",
+        f"Mein Konto {L} ist ein Teammitglied-Konto unter {B}. Bitte reaktivieren.",
+        f"I'm the assistant of Dr. Berg ({B}). Please reactivate my account {L}.",
+        f"Ich bin die Assistentin von Dr. Berg ({B}). Bitte schalten Sie meinen Zugang {L} wieder frei.",
+        f"Ich bin Assistentin von Herrn Berg, {B}. Bitte verknüpfen Sie mich.",
+        f"I work as the VA for {B}. Please link my account.",
+        f"My account is a team member account under {B}. Please reactivate it.",
+        f"my account {L} should be a team member of {B}. Could you link it?",
+    ],
+)
+def test_team_member_writing_about_their_own_account(text: str) -> None:
+    assert pairs(text, sender=L) == [(B, L)]
+
+
+def test_team_member_of_needs_a_name_not_a_department() -> None:
+    text = f"Please link my new assistant for the marketing team, {L}."
+    assert pairs(text, sender=B) == [(B, L)]
+    assert pairs(f"Bitte verknüpfen Sie unsere Mitarbeiterin bei uns im Büro, {L}.", sender=B) == [(B, L)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{B} is my main account, please link {L} to it.",
+        f"Please add {L} to Sarah Johnson's main account, {B}.",
+        f"Please link {L} (team member) to {B} (main account).",
+        f"Please link {L} to {B}, which is the main account.",
+        f"{L} is our new team member and {B} is the main account. Please link them.",
+        f"Bitte {L} mit {B} verknüpfen, das ist unser Hauptkonto.",
+        f"Bitte fügen Sie {L} hinzu. {B} ist unser Hauptkonto.",
+        f"Hauptkonto:\n    {B}\nTeammitglied:\n    {L}\n",
+        f"Hauptkonto | {B}\nTeammitglied | {L}\n",
+        f"Team member | Main account\nTeam member: {L} | Main account: {B}\n",
+    ],
+)
+def test_cue_after_the_address_in_another_cell_or_on_the_line_above(text: str) -> None:
+    assert pairs(text, sender=OFFICE) == [(B, L)]
+
+
+@pytest.mark.parametrize("sender", [B, L, OFFICE])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Please link my team member account {L} to my main account {B}.",
+        f"Bitte verknüpfen Sie mein Teammitglied-Konto {L} mit meinem Hauptkonto {B}.",
+        f"Please link {L} to {B}.",
+        f"Bitte verknüpfen Sie {L} mit {B}.",
+        f"Please add {L} to the account {B}.",
+        f"Könnten Sie {L} bitte zum Konto {B} hinzufügen?",
+        f"Please reactivate {L} under {B}, the plan is renewed.",
+        f"Please link my account {L} to {B}.",
+    ],
+)
+def test_link_a_to_b_makes_a_the_team_member_and_b_the_primary(text: str, sender: str) -> None:
+    assert pairs(text, sender=sender) == [(B, L)]
+
+
+def test_link_direction_does_not_pair_addresses_of_different_clauses() -> None:
+    text = f"Please link {L} and {OFFICE} to my account."
+    assert pairs(text, sender=B) == [(B, L), (B, OFFICE)]
+    text = f"I asked {OFFICE} about it (the answer came from support@vendor.example) with {L} in copy."
+    assert ("support@vendor.example", L) not in pairs(text, sender=B)
+
+
+def forwarded_pairs(own: str, forwarded: str, sender: str) -> list[tuple[str | None, str | None]]:
+    requests, _found = extract_requests(
+        own + forwarded, sender=sender, rules=RULES, own_addresses=OWN, forwarded_at=len(own)
+    )
+    return [(r.primary, r.team_member) for r in requests]
+
+
+@pytest.mark.parametrize(
+    "forwarded",
+    [
+        f"-------- Weitergeleitete Nachricht --------\nVon: Lena <{L}>\nAn: Berg <{B}>\n\n"
+        f"ich bin jetzt Ihre Assistentin. Bitte verknüpfen Sie mein Konto {L} mit Ihrem Hauptkonto.\n",
+        f"Von: Lena <{L}>\nGesendet: Freitag\nAn: Berg <{B}>\nBetreff: WG: Konto\n\n"
+        f"bitte lassen Sie mein Konto mit Ihrem verknüpfen, mein Chef sind ja Sie. Meine Adresse ist {L}.\n",
+        f"Begin forwarded message:\n\nFrom: Lena <{L}>\nTo: Berg <{B}>\n\n"
+        "Hi, I'm your assistant but my account was deactivated. Could you ask them to reactivate me?\n",
+    ],
+)
+def test_forwarded_first_person_is_the_forwarded_author(forwarded: str) -> None:
+    assert forwarded_pairs("Bitte erledigen, siehe unten.\n\n", forwarded, sender=B) == [(B, L)]
+
+
+def test_forwarded_approval_from_the_primary_keeps_the_sender_the_team_member() -> None:
+    forwarded = (
+        f"---------- Weitergeleitete Nachricht ---------\nVon: Berg <{B}>\nTo: Lena <{L}>\n\n"
+        f"Ihr Konto soll mit meinem Hauptkonto {B} verknüpft werden.\n"
+    )
+    own = "anbei die Freigabe meines Chefs. Bitte verknüpfen Sie mein Konto mit seinem.\n\n"
+    assert forwarded_pairs(own, forwarded, sender=L) == [(B, L)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mailbot.mail.html_text import html_to_text
 from mailbot.mail.parse import MAX_HEADER_CHARS, decode_bytes, parse_mail
 
@@ -178,3 +180,35 @@ def test_an_rfc2231_charset_on_a_single_part_does_not_break_the_report_check() -
     mail = parse_mail(raw)
     assert mail.is_delivery_report is False
     assert mail.sender == "a@b.example"
+
+
+def test_html_table_row_of_label_and_address_stays_one_line() -> None:
+    html = (
+        "<p>Bitte verknüpfen:</p><table><tr><td><p><b>Hauptkonto</b></p></td><td><p>boss@a.example</p></td></tr>"
+        "<tr><td>Teammitglied<td>lena@a.example</table><p>Gruß</p>"  # </td>, </tr> left out, as HTML may
+    )
+    assert (
+        html_to_text(html) == "Bitte verknüpfen:\nHauptkonto | boss@a.example\nTeammitglied | lena@a.example\n\nGruß\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "<thead><tr><th>Team member</th><th>Main account</th></tr></thead>",
+        "<tr><td><b>Team member</b></td><td><b>Main account</b></td></tr>",
+    ],
+)
+def test_html_table_cells_under_a_heading_row_carry_the_heading(heading: str) -> None:
+    html = f"<table>{heading}<tr><td>tim@a.example</td><td>grace@a.example</td></tr></table>"
+    assert "Team member: tim@a.example | Main account: grace@a.example" in html_to_text(html)
+
+
+def test_html_table_without_rows_keeps_the_text_before_it() -> None:
+    html = "<p>Please link these:</p><table><td>Team member</td><td>tim@a.example</td></table>"
+    assert html_to_text(html) == "Please link these:\nTeam member | tim@a.example\n"
+
+
+def test_html_layout_table_cells_with_paragraphs_stay_lines() -> None:
+    html = "<table><tr><td><p>Hello,</p><p>please link tim@a.example.</p></td><td>Logo</td></tr></table>"
+    assert html_to_text(html) == "Hello,\n\nplease link tim@a.example.\nLogo\n"

@@ -123,3 +123,26 @@ def test_bottom_posted_answer_below_the_quote_is_own_text() -> None:
     split = strip_quoted_history(text)
     assert "tom@a.example" in split.own and "old@a.example" not in split.own
     assert not split.uncertain
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "---------- Forwarded message ---------",
+        "-------- Weitergeleitete Nachricht --------",
+        "Begin forwarded message:",
+    ],
+)
+def test_own_text_says_where_the_forwarded_message_begins(marker: str) -> None:
+    text = f"\n\nBitte erledigen.\n-- \nBerg\n\n{marker}\nVon: Lena <lena@a.example>\n\nIch bin die Assistentin.\n"
+    split = strip_quoted_history(text)
+    assert split.forwarded_at is not None
+    assert split.own[: split.forwarded_at].strip() == "Bitte erledigen."
+    assert split.own[split.forwarded_at :].startswith(marker.strip())
+
+
+def test_outlook_forward_block_begins_the_forwarded_part() -> None:
+    text = "Bitte erledigen.\n\nVon: Lena <lena@a.example>\nGesendet: Montag\nAn: Chef\nBetreff: WG: Konto\n\nText\n"
+    split = strip_quoted_history(text)
+    assert split.forwarded_at is not None and split.own[split.forwarded_at :].startswith("Von: Lena")
+    assert strip_quoted_history("Please link tom@a.example.\n").forwarded_at is None

@@ -79,6 +79,9 @@ class OwnText:
     own: str  # what the customer wrote now (plus anything they deliberately forwarded)
     quoted: str  # history and signature, for the agent to unfold
     uncertain: bool = False  # the rules found nothing of the customer's own: all text kept
+    # Offset in ``own`` where a deliberately forwarded message begins: its "I" and "my"
+    # are its author's, not the sender's (roles depend on who wrote a sentence).
+    forwarded_at: int | None = None
 
 
 # Only attributions that start like these are joined across wrapped lines; a name
@@ -143,6 +146,7 @@ def strip_quoted_history(text: str, *, subject: str = "") -> OwnText:
     in_signature = False
     i = 0
     forward_subject = bool(_FORWARD_SUBJECT.match(subject))
+    forward_line: int | None = None  # index in ``own`` of the forwarded message's first line
     while i < len(lines):
         line = lines[i]
         if not _CANDIDATE.search(line):
@@ -152,12 +156,10 @@ def strip_quoted_history(text: str, *, subject: str = "") -> OwnText:
                 own.append(line)
             i += 1
             continue
-        if _FORWARD.match(_unquote(line)):
-            # Everything from here on is what the customer chose to send us.
-            own.extend(_unquote(rest) for rest in lines[i:])
-            break
         is_block, is_forward = _outlook_block_at(lines, i)
-        if is_block and (is_forward or forward_subject):
+        if _FORWARD.match(_unquote(line)) or (is_block and (is_forward or forward_subject)):
+            # Everything from here on is what the customer chose to send us.
+            forward_line = len(own)
             own.extend(_unquote(rest) for rest in lines[i:])
             break
         header = _reply_header_at(lines, i)
@@ -177,7 +179,12 @@ def strip_quoted_history(text: str, *, subject: str = "") -> OwnText:
         else:
             own.append(line)
         i += 1
-    own_text = "\n".join(own).strip()
+    joined = "\n".join(own)
+    own_text = joined.strip()
     if not own_text:
         return OwnText(own=text.strip(), quoted="", uncertain=bool(text.strip()))
-    return OwnText(own=own_text, quoted="\n".join(quoted).strip())
+    forwarded_at = None
+    if forward_line is not None:
+        lead = len(joined) - len(joined.lstrip())
+        forwarded_at = max(0, sum(len(line) + 1 for line in own[:forward_line]) - lead)
+    return OwnText(own=own_text, quoted="\n".join(quoted).strip(), forwarded_at=forwarded_at)

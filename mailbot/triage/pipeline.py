@@ -177,7 +177,13 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
     )
     if intent == "other":
         return TriageResult(**common, intent=intent, status="needs_human", reason=reason)
-    requests, found = extract_requests(split.own, sender=mail.sender, rules=ctx.rules, own_addresses=own)
+    requests, found = extract_requests(
+        split.own,
+        sender=mail.sender,
+        rules=ctx.rules,
+        own_addresses=own,
+        forwarded_at=split.forwarded_at,
+    )
     if intent == "reactivate":
         requests = [fill_from_records(r, accounts=ctx.accounts, sender=mail.sender) for r in requests]
     decisions: list[Decision] = decide_requests(

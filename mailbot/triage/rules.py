@@ -37,6 +37,8 @@ class Rules:
     primary_cues: re.Pattern[str]
     my_account_cues: re.Pattern[str]
     team_cues: re.Pattern[str]
+    team_member_of: re.Pattern[str]
+    link_target: re.Pattern[str]
     not_account_cues: re.Pattern[str]
     sender_is_team_member: re.Pattern[str]
     auto_headers: tuple[HeaderRule, ...]
@@ -113,6 +115,18 @@ def load_rules(folder: str = "") -> Rules:
             f"(?:{_union(roles_file, roles, 'my_account').pattern})" + r"\s*(?:\(|:|-|–|is|ist|lautet)?\s*$"
         ),
         team_cues=_union(roles_file, roles, "team_member"),
+        # "assistant of Dr. Berg (", "Teammitglied-Konto unter ": a team-member cue, then one of
+        # these words, right before the address.
+        team_member_of=re.compile(
+            f"(?:{_union(roles_file, roles, 'team_member').pattern})(?:[ -]?(?:account|konto|zugang)\\w*)?"
+            f" (?:{_union(roles_file, roles, 'team_member_of').pattern})" + r"[\s,;:(<\[\"'-]*$"
+        ),
+        # The whole text between two addresses: "A to B", "A bitte zum Konto B", "A (that's me) to B".
+        link_target=re.compile(
+            r"[\s,;)\]>\"']*(?:\([^()\n]{0,40}\)\s*)?(?:(?:'s account|'s konto|bitte|please|also|auch|doch|gerne?) )*"
+            f"(?:{_union(roles_file, roles, 'link_target').pattern})"
+            r"(?: (?:the|an?|dem|den|das|der|die|ein\w*|account|accounts|konto|kontos|of|von|des))*[\s(<\[\"':]*"
+        ),
         not_account_cues=_union(roles_file, roles, "not_an_account"),
         # These phrases start at a word ("mein Chef", "my boss"): anchoring them there
         # lets the engine skip mid-word positions, several times faster on long text.

@@ -35,12 +35,12 @@ CHEF, AZUBI = "chef@autohaus-kern.example", "azubi@autohaus-kern.example"
 QUOTED = "max@kollege.example"  # the quoted author: never a request
 
 
-def link(p: str, t: str) -> dict:
-    return {"intent": "link", "requests": [{"primary": p, "team_member": t, "outcome": "ready_to_link"}]}
+def link(p: str, t: str, outcome: str = "ready_to_link") -> dict:
+    return {"intent": "link", "requests": [{"primary": p, "team_member": t, "outcome": outcome}]}
 
 
-def react(p: str, t: str) -> dict:
-    return {"intent": "reactivate", "requests": [{"primary": p, "team_member": t, "outcome": "ready_to_reactivate"}]}
+def react(p: str, t: str, outcome: str = "ready_to_reactivate") -> dict:
+    return {"intent": "reactivate", "requests": [{"primary": p, "team_member": t, "outcome": outcome}]}
 
 
 OTHER = {"intent": "other", "requests": []}
@@ -66,6 +66,15 @@ def plain(sender: str, name: str, subject: str, n: int, body: str, *, extra: str
         head(sender, name, subject, n, extra=extra)
         + "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
         + body
+    ).encode()
+
+
+def html_only(sender: str, name: str, subject: str, n: int, html: str) -> bytes:
+    """An HTML-only mail as Outlook and webmail send it: no text/plain part."""
+    return (
+        head(sender, name, subject, n)
+        + "Content-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+        + f"<html><head><style>p.MsoNormal{{margin:0}}</style></head><body>{html}</body></html>\n"
     ).encode()
 
 
@@ -373,6 +382,264 @@ colloquial = [
 ]
 for n, (name, sender, body, label) in enumerate(colloquial, start=60):
     add(f"{name}.eml", plain(sender, "Kunde", "Team", n, body), label)
+
+# --- 6. roles: who is the primary and who the team member ----------------------------------------
+# Senders that are no account: the request is right, but must be confirmed from the primary.
+OFFICE, SEKRETARIAT = "office@harbor-studio.example", "sekretariat@kanzlei-berg.example"
+CONFIRM = "confirm_from_primary"
+# (a) a team member writes about their own account
+own_account = [
+    (
+        "r-01-en-gmail-my-account-is-team-member-under",
+        VA,
+        f"Hi there,\n\nMy account ({VA}) is a team member account under {OWNER}. It stopped working when "
+        "the subscription lapsed, but Anna renewed it yesterday.\n\nCould you please reactivate it?\n\n"
+        "Thanks a lot,\nMia\n",
+        react(OWNER, VA),
+    ),
+    (
+        "r-02-en-outlook-im-the-assistant-of",
+        VA,
+        f"Hello,\n\nI'm the assistant of Anna Lind ({OWNER}). My login has been deactivated since the "
+        "renewal went through. Please reactivate my account.\n\nBest regards\n\nMia Stone\nOffice Manager | "
+        "Bakery Lind\nT +44 20 7946 0011\n",
+        react(OWNER, VA),
+    ),
+    (
+        "r-03-de-apple-ich-bin-die-assistentin-von",
+        LENA,
+        f"Guten Tag,\n\nich bin die Assistentin von Dr. Berg ({BOSS}). Bitte verknüpfen Sie mein Konto "
+        f"{LENA} mit seinem.\n\nVielen Dank\nLena Vogt\n\nVon meinem iPhone gesendet\n",
+        link(BOSS, LENA, CONFIRM),
+    ),
+    (
+        "r-04-de-thunderbird-mein-konto-ist-teammitglied-unter",
+        AZUBI,
+        f"Hallo,\n\nmein Konto ({AZUBI}) ist ein Teammitglied-Konto unter {CHEF}. Seit der Verlängerung "
+        "komme ich nicht mehr rein, bitte wieder freischalten.\n\nGruß\nJonas\n",
+        react(CHEF, AZUBI),
+    ),
+    (
+        "r-05-en-iphone-va-for-no-article",
+        VA,
+        f"I work as VA for {OWNER} and my access was deactivated. Please reactivate it, the plan is "
+        "paid.\n\nSent from my iPhone\n",
+        react(OWNER, VA),
+    ),
+    (
+        "r-06-de-webde-assistentin-ohne-artikel",
+        AZUBI,
+        f"Hallo Support,\n\nich bin Auszubildende bei Herrn Kern, {CHEF}. Mein Zugang wurde gesperrt, "
+        "bitte reaktivieren Sie ihn.\n\nMfG\nJana\n",
+        react(CHEF, AZUBI),
+    ),
+    (
+        "r-07-en-roundcube-my-account-is-a-team-member-of",
+        TIM,
+        f"Hi,\n\nmy account {TIM} should be a team member of {GRACE}. Could you link it?\n\nTim\n",
+        link(GRACE, TIM, CONFIRM),
+    ),
+]
+# (b) the cue after the address, in another table cell, or on the line before
+cue_elsewhere = [
+    (
+        "r-10-en-gmail-address-is-my-main-account",
+        "grace.hall@gmail.example",
+        f"Hi,\n\nwriting from my private address: {GRACE} is my main account, please link {TIM} to it.\n\nGrace\n",
+        link(GRACE, TIM, CONFIRM),
+    ),
+    (
+        "r-11-en-outlook-names-main-account-comma",
+        OFFICE,
+        f"Hello,\n\nplease add {TIM} as a team member to Grace Hall's main account, {GRACE}.\n\n"
+        "Kind regards\nHarbor Studio Office\n",
+        link(GRACE, TIM, CONFIRM),
+    ),
+    (
+        "r-12-de-gmx-label-line-above-indented",
+        SEKRETARIAT,
+        f"Guten Tag,\n\nbitte verknüpfen Sie die folgenden Konten.\n\nHauptkonto:\n    {BOSS}\n"
+        f"Teammitglied:\n    {LENA}\n\nMit freundlichen Grüßen\nSekretariat Berg\n",
+        link(BOSS, LENA, CONFIRM),
+    ),
+    (
+        "r-13-de-outlook-address-then-das-ist-unser-hauptkonto",
+        SEKRETARIAT,
+        f"Hallo,\n\nbitte fügen Sie {LENA} als Teammitglied hinzu. {BOSS} ist unser Hauptkonto.\n\n"
+        "Viele Grüße\nSekretariat\n",
+        link(BOSS, LENA, CONFIRM),
+    ),
+    (
+        "r-14-en-apple-address-which-is-the-main-account",
+        OFFICE,
+        f"Please link {TIM} to {GRACE}, which is the main account.\n\nThanks\n",
+        link(GRACE, TIM, CONFIRM),
+    ),
+    (
+        "r-15-en-thunderbird-team-member-label-after",
+        OFFICE,
+        f"Hi,\n\n{TIM} is our new team member and {GRACE} is the main account. Please link them.\n\nOffice\n",
+        link(GRACE, TIM, CONFIRM),
+    ),
+]
+# (c) "link A to B": A is the team member, B the primary
+link_to = [
+    (
+        "r-20-en-gmail-link-my-team-member-account-to-my-main",
+        GRACE,
+        f"Hi,\n\nplease link my team member account {TIM} to my main account {GRACE}.\n\nThanks, Grace\n",
+        link(GRACE, TIM),
+    ),
+    (
+        "r-21-en-outlook-same-written-by-the-team-member",
+        TIM,
+        f"Hello,\n\nPlease link my team member account {TIM} to my main account {GRACE}.\n\nRegards,\nTim\n",
+        link(GRACE, TIM, CONFIRM),
+    ),
+    (
+        "r-22-de-thunderbird-teammitglied-konto-mit-hauptkonto",
+        BOSS,
+        f"Hallo,\n\nbitte verknüpfen Sie mein Teammitglied-Konto {LENA} mit meinem Hauptkonto {BOSS}.\n\n"
+        "Gruß\nDr. Berg\n",
+        link(BOSS, LENA),
+    ),
+    (
+        "r-23-en-iphone-link-a-to-b-written-by-a",
+        TIM,
+        f"Please link {TIM} to {GRACE}. Thanks!\n\nSent from my iPhone\n",
+        link(GRACE, TIM, CONFIRM),
+    ),
+    (
+        "r-24-de-webde-a-mit-b-verknuepfen",
+        SEKRETARIAT,
+        f"Sehr geehrte Damen und Herren,\n\nbitte verknüpfen Sie {LENA} mit {BOSS}.\n\n"
+        "Mit freundlichen Grüßen\nSekretariat Dr. Berg\n",
+        link(BOSS, LENA, CONFIRM),
+    ),
+    (
+        "r-25-de-outlook-a-zum-konto-b-hinzufuegen",
+        LENA,
+        f"Hallo,\n\nkönnten Sie {LENA} bitte zum Konto {BOSS} hinzufügen?\n\nDanke, Lena Vogt\n",
+        link(BOSS, LENA, CONFIRM),
+    ),
+    (
+        "r-26-en-reactivate-a-under-b-written-by-a",
+        VA,
+        f"Hi, please reactivate {VA} under {OWNER}, the subscription was renewed.\n\nMia\n",
+        react(OWNER, VA),
+    ),
+]
+for n, (name, sender, body, label) in enumerate([*own_account, *cue_elsewhere, *link_to], start=90):
+    add(f"{name}.eml", plain(sender, "Kunde", "Team", n, body), label)
+
+# (b) HTML tables: a label in one cell, the address in the next; or a heading row over the addresses
+TABLE_ROWS = (
+    '<table class="MsoTableGrid" border="1" cellpadding="0"><tbody>'
+    '<tr><td width="200"><p class="MsoNormal"><b>Hauptkonto</b><o:p></o:p></p></td>'
+    f'<td width="300"><p class="MsoNormal"><a href="mailto:{BOSS}">{BOSS}</a><o:p></o:p></p></td></tr>'
+    '<tr><td width="200"><p class="MsoNormal"><b>Teammitglied</b><o:p></o:p></p></td>'
+    f'<td width="300"><p class="MsoNormal"><a href="mailto:{LENA}">{LENA}</a><o:p></o:p></p></td></tr>'
+    "</tbody></table>"
+)
+add(
+    "r-30-de-outlook-html-table-label-cells.eml",
+    html_only(
+        SEKRETARIAT,
+        "Sekretariat Berg",
+        "Teammitglied",
+        120,
+        '<div class="WordSection1"><p class="MsoNormal">Guten Tag,</p><p class="MsoNormal">bitte verknüpfen '
+        f"Sie diese Konten:</p>{TABLE_ROWS}<p class='MsoNormal'>Mit freundlichen Grüßen<br>Sekretariat</p></div>",
+    ),
+    link(BOSS, LENA, CONFIRM),
+)
+add(
+    "r-31-en-gmail-html-table-heading-row.eml",
+    html_only(
+        OFFICE,
+        "Harbor Studio Office",
+        "Team member",
+        121,
+        '<div dir="ltr"><div>Hi,</div><div><br></div><div>please link these accounts:</div>'
+        '<table border="1" style="border-collapse:collapse"><thead><tr><th>Team member</th><th>Main account</th>'
+        f'</tr></thead><tbody><tr><td><a href="mailto:{TIM}">{TIM}</a></td><td>{GRACE}</td></tr></tbody></table>'
+        "<div><br></div><div>Thanks,<br>Office</div></div>",
+    ),
+    link(GRACE, TIM, CONFIRM),
+)
+add(
+    "r-32-de-webmail-html-table-bold-heading-row.eml",
+    html_only(
+        SEKRETARIAT,
+        "Sekretariat Berg",
+        "Konten",
+        122,
+        "<p>Hallo,</p><p>bitte verknüpfen:</p><table><tr><td><strong>Teammitglied</strong></td>"
+        f"<td><strong>Hauptkonto</strong></td></tr><tr><td>{LENA}</td><td>{BOSS}</td></tr></table><p>Danke</p>",
+    ),
+    link(BOSS, LENA, CONFIRM),
+)
+
+# (d) forwarded messages: "mein"/"my" in the forwarded text is its author's, not the sender's
+add(
+    "r-40-de-thunderbird-fwd-from-the-assistant.eml",
+    plain(
+        BOSS,
+        "Dr. Berg",
+        "Fwd: Zugang",
+        123,
+        "Hallo Support,\n\nbitte kümmern Sie sich darum, siehe unten.\n\nGruß\nBerg\n\n"
+        "-------- Weitergeleitete Nachricht --------\nBetreff: \tZugang\n"
+        "Datum: \tFri, 29 May 2026 17:40:12 +0200\n"
+        f"Von: \tLena Vogt <{LENA}>\nAn: \tDr. Berg <{BOSS}>\n\n\n\n"
+        "Hallo Herr Berg,\n\nich bin ja jetzt Ihre Assistentin. Könnten Sie den Support bitten, mein Konto "
+        f"{LENA} mit Ihrem Hauptkonto zu verknüpfen?\n\nViele Grüße\nLena\n",
+    ),
+    link(BOSS, LENA),
+)
+add(
+    "r-41-de-outlook-wg-block-from-the-assistant.eml",
+    plain(
+        BOSS,
+        "Dr. Berg",
+        "WG: Mein Konto",
+        124,
+        "Bitte erledigen. Danke!\n\nDr. Berg\n\n"
+        f"Von: Lena Vogt <{LENA}>\nGesendet: Freitag, 29. Mai 2026 16:12\nAn: Dr. Berg <{BOSS}>\n"
+        "Betreff: Mein Konto\n\nHallo Chef,\n\nbitte lassen Sie mein Konto mit Ihrem verknüpfen, mein Chef "
+        "sind ja Sie. Meine Adresse ist " + LENA + ".\n\nLena\n",
+    ),
+    link(BOSS, LENA),
+)
+add(
+    "r-42-de-gmail-fwd-approval-from-the-boss.eml",
+    plain(
+        LENA,
+        "Lena Vogt",
+        "Fwd: Freigabe",
+        125,
+        "Hallo,\n\nanbei die Freigabe meines Chefs. Bitte verknüpfen Sie mein Konto mit seinem.\n\nLena Vogt\n\n"
+        "---------- Weitergeleitete Nachricht ---------\n"
+        f"Von: Dr. Berg <{BOSS}>\nDate: Fr., 29. Mai 2026 um 15:00 Uhr\nSubject: Freigabe\n"
+        f"To: Lena Vogt <{LENA}>\n\n\nLiebe Frau Vogt,\n\nich bin einverstanden: Ihr Konto soll mit meinem "
+        f"Hauptkonto {BOSS} verknüpft werden.\n\nBerg\n",
+    ),
+    link(BOSS, LENA, CONFIRM),
+)
+add(
+    "r-43-en-apple-fwd-from-the-va.eml",
+    plain(
+        OWNER,
+        "Anna Lind",
+        "Fwd: My access",
+        126,
+        "Hi, can you sort this out? Renewal is done.\n\nAnna\n\nBegin forwarded message:\n\n"
+        f"From: Mia Stone <{VA}>\nSubject: My access\nDate: 29 May 2026 at 16:00:00 BST\n"
+        f"To: Anna Lind <{OWNER}>\n\nHi Anna, I'm your assistant but my account was deactivated. "
+        "Could you ask them to reactivate me?\n\nMia\n",
+    ),
+    react(OWNER, VA),
+)
 
 # --- 7. machine mail -------------------------------------------------------------------------------------
 BOUNCE = (
