@@ -19,6 +19,7 @@ from email.header import decode_header
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses
+from functools import cached_property
 
 from mailbot.mail.html_text import html_to_text
 
@@ -52,13 +53,20 @@ class Mail:
     defects: tuple[str, ...] = ()
     unreadable: str | None = None  # why no text could be read: the mail needs a human
 
+    @cached_property
+    def _by_name(self) -> dict[str, list[str]]:
+        # Triage asks for some thirty headers per mail; one pass over them beats thirty.
+        index: dict[str, list[str]] = {}
+        for name, value in self.headers:
+            index.setdefault(name, []).append(value)
+        return index
+
     def header(self, name: str) -> str | None:
-        name = name.lower()
-        return next((v for n, v in self.headers if n == name), None)
+        values = self._by_name.get(name.lower())
+        return values[0] if values else None
 
     def header_all(self, name: str) -> list[str]:
-        name = name.lower()
-        return [v for n, v in self.headers if n == name]
+        return list(self._by_name.get(name.lower(), ()))
 
     @property
     def dedup_key(self) -> str:

@@ -19,6 +19,7 @@ strict.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -76,47 +77,61 @@ def _skip_comment(value: str, i: int) -> int:
     return i
 
 
+# One lexical piece at a time: a quoted string (its closing quote may be missing), a run of
+# plain word characters, white space, a separator, or the start of a comment.
+_PIECE = re.compile(r'"((?:[^"\\]|\\[\s\S]?)*)"?|([^"(;=\s]+)|(\s+)|([;=])|\(')
+_ESCAPED = re.compile(r"\\([\s\S])")
+
+
+_INNER_COMMENT = re.compile(r'\([^()"\\]*\)')
+_PLAIN_TOKEN = re.compile(r"[;=]|[^;=\s]+")
+
+
 def _tokens(value: str) -> list[tuple[_Tok, str]]:
     """Words and the separators ``;`` and ``=``. Comments separate like white space;
-    a quoted string is unescaped and glued to adjacent text (``"a;b"@x`` is one word)."""
+    a quoted string is unescaped and glued to adjacent text (``"a;b"@x`` is one word).
+
+    Every mail's header passes here, so the common case (no quotes, no escapes) is
+    split by one regular expression after removing comments innermost first; only a
+    header with quoted strings or escapes is scanned piece by piece."""
+    if '"' not in value and "\\" not in value:
+        flat = value
+        while "(" in flat:
+            flat, removed = _INNER_COMMENT.subn(" ", flat)
+            if not removed:
+                break  # an unterminated comment: the careful scan below knows where it ends
+        else:
+            return [(_Tok(t) if t in ";=" else _Tok.WORD, t) for t in _PLAIN_TOKEN.findall(flat)]
+    return _scan_tokens(value)
+
+
+def _scan_tokens(value: str) -> list[tuple[_Tok, str]]:
+    """``_tokens`` for any header: quoted strings, escapes and unbalanced comments included."""
     out: list[tuple[_Tok, str]] = []
     word: list[str] = []
     in_word = False
-    i = 0
-
-    def flush() -> None:
-        nonlocal in_word
+    i, end = 0, len(value)
+    while i < end:
+        piece = _PIECE.match(value, i)
+        assert piece is not None  # every character starts one of the alternatives
+        quoted, plain, space, separator = piece.groups()
+        if quoted is not None or plain is not None:
+            word.append(_ESCAPED.sub(r"\1", quoted) if quoted is not None else plain)
+            in_word = True
+            i = piece.end()
+            continue
         if in_word:
             out.append((_Tok.WORD, "".join(word)))
-        word.clear()
-        in_word = False
-
-    while i < len(value):
-        ch = value[i]
-        if ch == '"':
-            in_word = True
-            i += 1
-            while i < len(value) and value[i] != '"':
-                if value[i] == "\\" and i + 1 < len(value):
-                    i += 1
-                word.append(value[i])
-                i += 1
-            i += 1  # the closing quote (or past the end of an unterminated string)
-        elif ch == "(":
-            flush()
-            i = _skip_comment(value, i)
-        elif ch in ";=":
-            flush()
-            out.append((_Tok(ch), ch))
-            i += 1
-        elif ch.isspace():
-            flush()
-            i += 1
+            word, in_word = [], False
+        if separator:
+            out.append((_Tok(separator), separator))
+            i = piece.end()
+        elif space:
+            i = piece.end()
         else:
-            in_word = True
-            word.append(ch)
-            i += 1
-    flush()
+            i = _skip_comment(value, i)
+    if in_word:
+        out.append((_Tok.WORD, "".join(word)))
     return out
 
 
@@ -175,13 +190,20 @@ def _aligned(domain: str, from_domain: str) -> bool:
 
 
 def choose_header(values: Sequence[str], trusted_ids: Iterable[str]) -> str | None:
+    chosen = _chosen_results(values, trusted_ids)
+    return chosen[0] if chosen else None
+
+
+def _chosen_results(values: Sequence[str], trusted_ids: Iterable[str]) -> tuple[str, list[AuthResult]] | None:
+    """The header to believe and its results, each header parsed once."""
     trusted = {t.lower() for t in trusted_ids}
-    if trusted:
-        for value in values:
-            if parse_authentication_results(value)[0] in trusted:
-                return value
-        return None  # only headers from servers we do not trust: nothing vouched
-    return values[0] if values else None
+    if not trusted:
+        return (values[0], parse_authentication_results(values[0])[1]) if values else None
+    for value in values:
+        authserv, results = parse_authentication_results(value)
+        if authserv in trusted:
+            return value, results
+    return None  # only headers from servers we do not trust: nothing vouched
 
 
 def decide_verdict(results: Sequence[AuthResult], *, from_domain: str) -> Verdict:
@@ -214,8 +236,7 @@ def verify_sender(
     """
     if not sender or "@" not in sender or from_headers > 1:
         return Verdict.FAIL.value
-    header = choose_header(auth_headers, trusted_ids)
-    if header is None:
+    chosen = _chosen_results(auth_headers, trusted_ids)
+    if chosen is None:
         return Verdict.UNKNOWN.value
-    _, results = parse_authentication_results(header)
-    return decide_verdict(results, from_domain=sender.rsplit("@", 1)[1].lower()).value
+    return decide_verdict(chosen[1], from_domain=sender.rsplit("@", 1)[1].lower()).value
