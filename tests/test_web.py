@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from factories import account_row, poll_maildir
+from factories import account, account_row, poll_maildir
 from factories import customer_mail as mail
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -33,10 +33,11 @@ from servers.smtp import free_port
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from mailbot.accounts.book import AccountRecord
 from mailbot.accounts.csv_import import upsert_accounts
 from mailbot.config import Settings, settings_from_mapping
 from mailbot.db.engine import make_engine
-from mailbot.models import Account, Agent, AuditEvent, Draft, InboundMessage, OutboxMessage
+from mailbot.models import Agent, AuditEvent, Draft, InboundMessage, OutboxMessage
 from mailbot.review.read_model import mail_view
 from mailbot.web.agents import add_agent, remove_agent
 from mailbot.web.app import create_app
@@ -51,19 +52,12 @@ LINK_VA = "Please link my VA va@firma.example to my account."
 # -- shared helpers (also used by test_web_browser.py) ------------------------------------
 
 
-def seed_accounts() -> list[Account]:
+def seed_accounts() -> list[AccountRecord]:
     return [
-        Account(account_id=1, email="boss@firma.example", plan="pro", status="active", paid_until=PAID),
-        Account(account_id=2, email="va@firma.example", plan="basic", status="trial"),
-        Account(account_id=3, email="va2@firma.example", plan="basic", status="trial"),
-        Account(
-            account_id=4,
-            email="old@firma.example",
-            plan="pro",
-            status="expired",
-            paid_until=date(2021, 5, 31),
-            primary_account_id=1,
-        ),
+        account(1, "boss@firma.example", plan="pro", status="active", paid_until=PAID),
+        account(2, "va@firma.example", plan="basic", status="trial", paid_until=None),
+        account(3, "va2@firma.example", plan="basic", status="trial", paid_until=None),
+        account(4, "old@firma.example", plan="pro", status="expired", paid_until=date(2021, 5, 31), primary=1),
     ]
 
 
