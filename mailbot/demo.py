@@ -29,7 +29,7 @@ from mailbot.outbox.queue import DeliverySummary, deliver_queued
 from mailbot.resources import bundled_dir
 from mailbot.review.approve import ApprovalResult, approve
 from mailbot.review.read_model import list_drafts
-from mailbot.vocabulary import Outcome
+from mailbot.vocabulary import DraftStatus, Outcome
 
 DEMO_DIR = Path("var/demo")
 PLANS = {
@@ -148,7 +148,7 @@ def print_demo(result: DemoResult, console: Console) -> None:
         )
     db = result.settings.database.url
     console.print(
-        f"\n{sum(d.status == 'pending' for d in drafts)} drafts still wait for an agent. Carry on with:\n"
+        f"\n{sum(d.status == DraftStatus.PENDING for d in drafts)} drafts still wait for an agent. Carry on with:\n"
         f"  export MAILBOT_DATABASE_URL={db} MAILBOT_OUTBOX_PATH={result.settings.outbox.path}\n"
         f"  mailbot drafts list\n  mailbot drafts show ID\n  mailbot drafts approve ID --agent you\n"
         f"  mailbot send",
