@@ -72,11 +72,6 @@ def find_account(*, session: Session, email: str) -> Account | None:
     return session.exec(select(Account).where(Account.email == email.strip().lower())).first()
 
 
-def record_of(account: Account) -> AccountRecord:
-    """The record of a stored row (the ORM object stays behind in its session)."""
-    return AccountRecord(**{name: getattr(account, name) for name in CSV_FIELDS})
-
-
 def row_of(record: AccountRecord) -> Account:
     """A new ORM row for a record, to be added to a session."""
     from mailbot.models import Account

@@ -56,6 +56,19 @@ class Action:
     plan: str
     paid_until: date | None
 
+    @classmethod
+    def between(cls, kind: Intent, member: AccountRecord, primary: AccountRecord) -> Action:
+        """The change for ``member`` under ``primary``: the primary's plan and paid-until."""
+        return cls(
+            kind,
+            member.account_id,
+            member.email,
+            primary.account_id,
+            primary.email,
+            primary.plan,
+            primary.paid_until,
+        )
+
     @property
     def text(self) -> str:
         until = self.paid_until.isoformat() if self.paid_until else "no end date"
@@ -213,20 +226,11 @@ def decide_link(
             used=used,
             plan=primary.plan,
         )
-    action = Action(
-        Intent.LINK,
-        member.account_id,
-        member.email,
-        primary.account_id,
-        primary.email,
-        primary.plan,
-        primary.paid_until,
-    )
     return Decision(
         request,
         LINK_READY,
         f"all checks pass ({used} of {seats} seats in use before this link)",
-        action,
+        Action.between(Intent.LINK, member, primary),
         facts={"seats": seats, "used": used},
     )
 
@@ -275,21 +279,12 @@ def decide_reactivate(
             f"{t_addr} is active and paid until {member.paid_until.isoformat()}",
             paid_until=member.paid_until,
         )
-    action = Action(
-        Intent.REACTIVATE,
-        member.account_id,
-        member.email,
-        primary.account_id,
-        primary.email,
-        primary.plan,
-        primary.paid_until,
-    )
     return Decision(
         request,
         REACTIVATE_READY,
         f"all checks pass; {t_addr} is {member.status}, paid until "
         f"{member.paid_until.isoformat() if member.paid_until else '-'}",
-        action,
+        Action.between(Intent.REACTIVATE, member, primary),
     )
 
 

@@ -205,42 +205,40 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         today=ctx.today,
     )
     if ctx.answer_since is not None and _sent_before(mail.date, ctx.answer_since):
-        why = f"dated before triage.answer_since ({ctx.answer_since.isoformat()}): recorded, not answered"
-        return _result(
-            mail,
-            verified=verified,
-            intent=intent,
-            status=InboundStatus.NEEDS_HUMAN,
-            reason=why,
-            language=language,
-            split=split,
-            requests=decisions,
-            addresses=found,
-        )
-    draft = render_draft(
-        decisions=decisions,
-        intent=intent,
-        language=language,
-        customer_name=mail.sender_name,
-        to=reply_address(sender=mail.sender, reply_to=mail.reply_to, verified=verified),
-        subject=mail.subject,
-        message_id=mail.message_id,
-        references=mail.references,
-        support_name=ctx.support_name,
-        support_address=ctx.support_address,
-        templates_path=ctx.templates_path,
-    )
+        status, draft = InboundStatus.NEEDS_HUMAN, None
+        reason = f"dated before triage.answer_since ({ctx.answer_since.isoformat()}): recorded, not answered"
+    else:
+        to = reply_address(sender=mail.sender, reply_to=mail.reply_to, verified=verified)
+        status, draft = InboundStatus.TRIAGED, _draft(mail, ctx, decisions, intent=intent, language=language, to=to)
     return _result(
         mail,
         verified=verified,
         intent=intent,
-        status=InboundStatus.TRIAGED,
+        status=status,
         reason=reason,
         language=language,
         split=split,
         requests=decisions,
         addresses=found,
         draft=draft,
+    )
+
+
+def _draft(
+    mail: Mail, ctx: TriageContext, decisions: list[Decision], *, intent: Intent, language: str, to: str
+) -> DraftText:
+    return render_draft(
+        decisions=decisions,
+        intent=intent,
+        language=language,
+        customer_name=mail.sender_name,
+        to=to,
+        subject=mail.subject,
+        message_id=mail.message_id,
+        references=mail.references,
+        support_name=ctx.support_name,
+        support_address=ctx.support_address,
+        templates_path=ctx.templates_path,
     )
 
 
