@@ -339,7 +339,7 @@ def _record_sent(*, engine: Engine, row: OutboxMessage, now: datetime, reply: st
 def _record_needs_agent(*, engine: Engine, row: OutboxMessage, now: datetime, reason: str) -> None:
     with new_session(engine) as session:
         fresh = _load(session, row)
-        fresh.status = "needs_agent"
+        fresh.status = OutboxStatus.NEEDS_AGENT
         fresh.last_error = reason
         session.add(fresh)
         session.add(delivery_event(fresh, "delivery_needs_agent", now, reason=reason))
@@ -409,6 +409,6 @@ def replies_due(*, engine: Engine, now: datetime | None = None) -> bool:
     few seconds, so ``mailbot run`` sends an approval made in another process promptly."""
     with Session(engine) as session:
         due = select(OutboxMessage.id).where(
-            OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= _now_or(now)
+            col(OutboxMessage.status) == OutboxStatus.QUEUED, col(OutboxMessage.next_attempt_at) <= _now_or(now)
         )
         return session.exec(due.limit(1)).first() is not None
