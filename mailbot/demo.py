@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from mailbot.accounts.csv_import import import_accounts
-from mailbot.accounts.database import account_as_csv_dict, find_account
+from mailbot.accounts.database import DbAccountBook
 from mailbot.config import Settings, settings_from_mapping
 from mailbot.db.engine import make_engine, new_session
 from mailbot.intake.cycle import PollSummary, poll_once
@@ -29,6 +29,7 @@ from mailbot.outbox.queue import DeliverySummary, deliver_queued
 from mailbot.resources import bundled_dir
 from mailbot.review.approve import ApprovalResult, approve
 from mailbot.review.read_model import list_drafts
+from mailbot.vocabulary import DraftStatus, Outcome
 
 DEMO_DIR = Path("var/demo")
 PLANS = {
@@ -85,22 +86,26 @@ def _approve_one_and_send(result: DemoResult, engine: Engine) -> None:
     """An agent approves the first ready link; the reply goes to the file outbox."""
     with new_session(engine) as session:
         ready = next(
-            (d for d in list_drafts(session=session) if any(r.get("outcome") == "ready_to_link" for r in d.requests)),
+            (d for d in list_drafts(session=session) if any(_ready_link(r) for r in d.requests)),
             None,
         )
         if ready is None or ready.id is None:
             return
-        member = next(r["team_member"] for r in ready.requests if r.get("outcome") == "ready_to_link")
-        result.before = _record(session, member)
+        member = next(str(r["team_member"]) for r in ready.requests if _ready_link(r))
+        result.before = _csv_fields(DbAccountBook(session), member)
     result.approved = approve(engine=engine, settings=result.settings, draft_id=ready.id, agent="demo-agent")
     with new_session(engine) as session:
-        result.after = _record(session, member)
+        result.after = _csv_fields(DbAccountBook(session), member)
     result.delivery = deliver_queued(engine=engine, settings=result.settings)
 
 
-def _record(session: Session, email: str) -> dict[str, str | int | None] | None:
-    account = find_account(session=session, email=email)
-    return account_as_csv_dict(account) if account else None
+def _ready_link(request: dict[str, object]) -> bool:
+    return request.get("outcome") == Outcome.READY_TO_LINK
+
+
+def _csv_fields(book: DbAccountBook, email: str) -> dict[str, str | int | None] | None:
+    account = book.by_email(email)
+    return account.as_csv_dict() if account else None
 
 
 def print_demo(result: DemoResult, console: Console) -> None:
@@ -143,7 +148,7 @@ def print_demo(result: DemoResult, console: Console) -> None:
         )
     db = result.settings.database.url
     console.print(
-        f"\n{sum(d.status == 'pending' for d in drafts)} drafts still wait for an agent. Carry on with:\n"
+        f"\n{sum(d.status == DraftStatus.PENDING for d in drafts)} drafts still wait for an agent. Carry on with:\n"
         f"  export MAILBOT_DATABASE_URL={db} MAILBOT_OUTBOX_PATH={result.settings.outbox.path}\n"
         f"  mailbot drafts list\n  mailbot drafts show ID\n  mailbot drafts approve ID --agent you\n"
         f"  mailbot send",

@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from mailbot.db.types import UtcDateTime
+from mailbot.vocabulary import DraftStatus, InboundStatus, OutboxStatus, SenderVerification
 
 #: The largest id a row can have (a signed 64-bit integer on both databases). A
 #: larger number typed by an agent names no row; asking the driver would overflow.
@@ -34,7 +35,7 @@ class Account(SQLModel, table=True):
     account_id: int = Field(primary_key=True)
     email: str = Field(index=True, unique=True)  # stored lower-case
     plan: str
-    status: str  # active | trial | expired | cancelled
+    status: str  # one of accounts.book.STATUSES
     paid_until: date | None = None
     primary_account_id: int | None = Field(default=None, index=True)
 
@@ -70,10 +71,10 @@ class InboundMessage(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     intent: str = ""
     language: str | None = None
-    outcome: str = ""  # the first request's outcome, or needs_human / ignored
-    status: str = Field(default="triaged", index=True)  # triaged | needs_human | ignored
+    outcome: str = ""  # an Outcome: the first request's, or needs_human / ignored
+    status: str = Field(default=InboundStatus.TRIAGED, index=True)  # an InboundStatus
     error: str | None = None
-    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # the TriageRecord, stored
     raw: bytes = Field(sa_column=Column(LargeBinary))
     marked: bool = False  # flagged/moved on the server after commit
 
@@ -87,7 +88,7 @@ class Draft(SQLModel, table=True):
     intent: str
     language: str
     sender: str | None = None
-    sender_verified: str = "unknown"
+    sender_verified: str = SenderVerification.UNKNOWN
     to: str
     subject: str
     body: str
@@ -95,8 +96,9 @@ class Draft(SQLModel, table=True):
     original_body: str | None = None  # kept when an agent edits the text
     in_reply_to: str | None = None
     references: str | None = None
+    # The requests as the TriageRecord stores them (``triage.record.decisions_of`` reads them).
     requests: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
-    status: str = Field(default="pending", index=True)  # pending|approved|sent|rejected|failed
+    status: str = Field(default=DraftStatus.PENDING, index=True)  # a DraftStatus
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     decided_by: str | None = None
     decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -112,7 +114,7 @@ class OutboxMessage(SQLModel, table=True):
     message_id: str  # our own, generated once
     to: str = Field(index=True)
     raw: bytes = Field(sa_column=Column(LargeBinary))
-    status: str = Field(default="queued", index=True)  # queued|sending|sent|failed|needs_agent
+    status: str = Field(default=OutboxStatus.QUEUED, index=True)  # an OutboxStatus
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     last_error: str | None = None

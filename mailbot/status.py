@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from mailbot.models import Draft, MailboxState, OutboxMessage
+from mailbot.vocabulary import OutboxStatus
 
 
 @dataclass
@@ -71,7 +72,7 @@ def check_health(*, engine: Engine, max_age: timedelta, now: datetime | None = N
         if age is None or age > max_age:
             when = f"{int(age.total_seconds() // 60)} minutes ago" if age is not None else "never"
             health.problems.append(f"{state.mailbox} {state.folder}: last successful poll {when}")
-    stuck = health.outbox.get("needs_agent", 0)
+    stuck = health.outbox.get(OutboxStatus.NEEDS_AGENT, 0)
     if stuck:
         health.problems.append(f"{stuck} replies were interrupted mid-send and need an agent")
     return health

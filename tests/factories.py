@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from mailbot.accounts.book import MemoryAccountBook
+from mailbot.accounts.book import AccountRecord, MemoryAccountBook
 from mailbot.config import Plan
 from mailbot.models import Account
 from mailbot.triage.pipeline import TriageContext
@@ -43,8 +43,8 @@ def account(
     status: str = "active",
     paid_until: date | None = date(2027, 1, 31),
     primary: int | None = None,
-) -> Account:
-    return Account(
+) -> AccountRecord:
+    return AccountRecord(
         account_id=account_id,
         email=email,
         plan=plan,
@@ -54,7 +54,7 @@ def account(
     )
 
 
-def book(*accounts: Account) -> MemoryAccountBook:
+def book(*accounts: AccountRecord) -> MemoryAccountBook:
     return MemoryAccountBook(list(accounts))
 
 

@@ -13,9 +13,8 @@ import pytest
 from factories import run_cli, write_config
 from sqlmodel import Session, select
 
-from mailbot.accounts.book import CSV_FIELDS
+from mailbot.accounts.book import CSV_FIELDS, AccountRecord
 from mailbot.accounts.csv_import import import_accounts
-from mailbot.accounts.database import account_as_csv_dict
 from mailbot.db.engine import make_engine
 from mailbot.errors import ImportRowError
 from mailbot.models import Account
@@ -38,7 +37,7 @@ def csv_file(directory: Path, text: str, name: str = "accounts.csv") -> Path:
 def snapshot(engine) -> list[dict]:
     with Session(engine) as session:
         rows = session.exec(select(Account).order_by(Account.account_id)).all()
-        return [account_as_csv_dict(a) for a in rows]
+        return [AccountRecord(*(getattr(a, f) for f in CSV_FIELDS)).as_csv_dict() for a in rows]
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from mailbot_cli import REPO, SHARED_CORPUS, json_lines, run_mailbot
 
+from mailbot.vocabulary import Table, table_outcomes
+
 OWN_DATA = REPO / "tests" / "data"
 REAL_MAIL = OWN_DATA / "realmail"  # issue 12: real client layouts, hard negatives, machine mail, files
 
@@ -93,31 +95,8 @@ def test_own_corpus_drafts_exactly_the_person_requests(own_results: tuple[dict, 
 def test_own_corpus_covers_every_outcome_of_both_tables(own_results: tuple[dict, dict]) -> None:
     expected, _actual = own_results
     seen = {(row["intent"], r["outcome"]) for row in expected.values() for r in row["requests"]}
-    link = {
-        "need_info",
-        "sender_unverified",
-        "primary_not_found",
-        "confirm_from_primary",
-        "agency_plan",
-        "plan_excludes_team_members",
-        "primary_inactive",
-        "team_member_not_registered",
-        "already_linked",
-        "linked_elsewhere",
-        "no_free_seat",
-        "ready_to_link",
-    }
-    reactivate = {
-        "need_info",
-        "sender_unverified",
-        "primary_not_found",
-        "confirm_from_primary",
-        "agency_plan",
-        "not_linked",
-        "primary_not_renewed",
-        "already_active",
-        "ready_to_reactivate",
-    }
+    link = table_outcomes(Table.LINK)
+    reactivate = table_outcomes(Table.REACTIVATE)
     assert {("link", o) for o in link} <= seen
     assert {("reactivate", o) for o in reactivate} <= seen
 

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
 from factories import PLANS, TODAY, account, book, triage_context
 
 from mailbot.triage.decide import Action, decide_link, decide_reactivate, decide_requests
 from mailbot.triage.extract import Request, fill_from_records
 from mailbot.triage.pipeline import triage_message
+from mailbot.triage.record import TriageRecord
+from mailbot.vocabulary import (
+    LINK_NO_FREE_SEAT,
+    REACTIVATE_READY,
+    REQUEST_OUTCOMES,
+    RULES,
+    Outcome,
+    Table,
+    rule_by_label,
+)
 
 BOSS, VA, VA2, VA3 = "boss@y.org", "va@x.net", "va2@x.net", "va3@x.net"
 STRANGER = "someone@else.com"
@@ -536,3 +549,52 @@ def test_same_mail_as_reactivation_is_completed_from_records():
     assert [(d.request.primary, d.request.team_member, d.outcome) for d in result.requests] == [
         (BOSS, "a@x.net", "ready_to_reactivate")
     ]
+
+
+# --- the rules as data, and decisions as stored ------------------------------------
+
+
+def test_each_table_numbers_its_rules_in_order_and_every_label_names_one_rule():
+    for table, rows in ((Table.LINK, 12), (Table.REACTIVATE, 9)):
+        rules = [r for r in RULES if r.table == table]
+        assert [r.number for r in rules] == list(range(1, rows + 1))
+        assert rules[-1].outcome.startswith("ready_to_")
+    assert all(rule_by_label(str(r)) is r for r in RULES)
+    assert len(REQUEST_OUTCOMES) == 16 and {Outcome.NEEDS_HUMAN, Outcome.IGNORED}.isdisjoint(REQUEST_OUTCOMES)
+    with pytest.raises(ValueError, match="link #13"):
+        rule_by_label("link #13")
+
+
+def test_decisions_fire_the_named_rule():
+    accounts = book(boss(plan="pro"), member(), member(1043, VA2, primary=77), member(1044, VA3, primary=77))
+    decision = link(BOSS, VA, accounts)
+    assert decision.fired is LINK_NO_FREE_SEAT and decision.rule == "link #11"
+
+
+def test_a_stored_triage_record_reads_back_as_triage_decided_it():
+    ctx = triage_context(book(boss(), member(2001, "a@x.net", primary=77, status="expired")))
+    result = triage_message(REACTIVATE_MAIL_WITHOUT_TEAM_MEMBER, ctx)
+    stored = json.loads(json.dumps(result.stored()))  # through the JSON column
+    record = TriageRecord.from_stored(stored)
+    assert not record.legacy and record.stored() == stored
+    (decision,) = record.requests
+    assert decision == replace(result.requests[0], facts={})  # facts only fed the template
+    assert (decision.request.primary_from, decision.request.team_member_from) == ("sender", "records")
+    assert decision.fired is REACTIVATE_READY and decision.action is not None
+    assert record.own_text == result.own_text and "Thanks, Boss" in record.own_text + record.quoted_text
+    assert (record.intent, record.status, record.sender_verified) == ("reactivate", "triaged", "unknown")
+
+
+def test_a_record_stored_by_0_1_0_reads_back_without_address_sources():
+    ctx = triage_context(book(boss(), member(2001, "a@x.net", primary=77, status="expired")))
+    result = triage_message(REACTIVATE_MAIL_WITHOUT_TEAM_MEMBER, ctx)
+    record = TriageRecord.from_stored(json.loads(json.dumps(result.to_json())))  # what 0.1.0 stored
+    assert record.legacy and record.own_text == "" and record.addresses == ()
+    (decision,) = record.requests
+    assert (decision.request.primary, decision.request.team_member) == (BOSS, "a@x.net")
+    assert (decision.request.primary_from, decision.request.team_member_from) == ("unrecorded", "unrecorded")
+    assert (decision.outcome, decision.rule, decision.action) == (
+        result.requests[0].outcome,
+        result.requests[0].rule,
+        result.requests[0].action,
+    )

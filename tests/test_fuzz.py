@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from mailbot.triage.pipeline import TriageResult, triage_message
+from mailbot.vocabulary import REQUEST_OUTCOMES, InboundStatus, Intent
 
 CTX = triage_context(
     book(
@@ -39,26 +40,9 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-INTENTS = {"link", "reactivate", "other", "auto"}
-STATUSES = {"triaged", "needs_human", "ignored"}
-OUTCOMES = {
-    "need_info",
-    "sender_unverified",
-    "primary_not_found",
-    "confirm_from_primary",
-    "agency_plan",
-    "plan_excludes_team_members",
-    "primary_inactive",
-    "team_member_not_registered",
-    "already_linked",
-    "linked_elsewhere",
-    "no_free_seat",
-    "ready_to_link",
-    "not_linked",
-    "primary_not_renewed",
-    "already_active",
-    "ready_to_reactivate",
-}
+INTENTS = set(Intent)
+STATUSES = set(InboundStatus)
+OUTCOMES = set(REQUEST_OUTCOMES)
 
 
 def check(result: TriageResult) -> dict:

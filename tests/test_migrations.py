@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import pg_admin, pg_url_for
+from factories import write_config
 from mailbot_cli import json_lines, run_mailbot
 from release_db import as_before, extract_release, release_postgresql, release_sqlite, snapshot
 from sqlalchemy import create_engine, inspect, text
@@ -351,3 +352,25 @@ def test_classify(versions: list[str] | None, tables: set[str], state: SchemaSta
 def test_an_older_revision_is_refused_naming_db_upgrade() -> None:
     message = str(refusal(SchemaState.OUTDATED, ["older"]))
     assert f"revision older, this mailbot needs {HEAD}: run `mailbot db upgrade`" in message
+
+
+def test_pending_drafts_of_0_1_0_display_and_approve_after_the_upgrade(release_url: str, tmp_path: Path) -> None:
+    """0.1.0 stored the CLI's triage JSON as the record: no own text, no address sources."""
+    config = write_config(tmp_path, url=release_url)  # the demo's plans
+    assert _mailbot(release_url, "db", "upgrade", cwd=tmp_path).returncode == 0
+    listed = _mailbot(release_url, "--config", config, "drafts", "list", "--json", cwd=tmp_path)
+    pending = json_lines(listed.stdout)
+    assert pending, listed.stderr
+    ready = next(d for d in pending if any(r["action"] for r in d["requests"]))
+    shown = _mailbot(release_url, "--config", config, "drafts", "show", str(ready["id"]), "--json", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    detail = json_lines(shown.stdout)[0]
+    assert detail["requests"] == ready["requests"] and detail["mail"]["own_text"].strip()
+    action = next(r["action"] for r in ready["requests"] if r["action"])
+    approved = _mailbot(release_url, "--config", config, "drafts", "approve", str(ready["id"]), cwd=tmp_path)
+    assert approved.returncode == 0, approved.stderr
+    assert "".join(action["text"].split()) in "".join(approved.stdout.split())  # the terminal wraps long lines
+    member = _mailbot(
+        release_url, "--config", config, "accounts", "show", action["team_member"], "--json", cwd=tmp_path
+    )
+    assert json_lines(member.stdout)[0]["status"] == "active"

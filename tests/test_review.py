@@ -11,11 +11,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from factories import account_row, poll_maildir
+from factories import account, account_row, poll_maildir
 from factories import customer_mail as mail
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from mailbot.accounts.book import AccountRecord
 from mailbot.accounts.csv_import import upsert_accounts
 from mailbot.config import Settings, settings_from_mapping
 from mailbot.errors import DraftStateError, ReviewError, StaleDecision
@@ -27,19 +28,12 @@ TODAY = date(2026, 6, 15)
 PAID = date(2027, 1, 31)
 
 
-def accounts() -> list[Account]:
+def accounts() -> list[AccountRecord]:
     return [
-        Account(account_id=1, email="boss@firma.example", plan="pro", status="active", paid_until=PAID),
-        Account(account_id=2, email="va@firma.example", plan="basic", status="trial"),
-        Account(account_id=3, email="va2@firma.example", plan="basic", status="trial"),
-        Account(
-            account_id=4,
-            email="old@firma.example",
-            plan="pro",
-            status="expired",
-            paid_until=date(2021, 5, 31),
-            primary_account_id=1,
-        ),
+        account(1, "boss@firma.example", plan="pro", status="active", paid_until=PAID),
+        account(2, "va@firma.example", plan="basic", status="trial", paid_until=None),
+        account(3, "va2@firma.example", plan="basic", status="trial", paid_until=None),
+        account(4, "old@firma.example", plan="pro", status="expired", paid_until=date(2021, 5, 31), primary=1),
     ]
 
 

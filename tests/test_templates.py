@@ -9,34 +9,20 @@ from types import SimpleNamespace
 import pytest
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from mailbot.vocabulary import REQUEST_OUTCOMES, Outcome, Table
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
-OUTCOMES = (
-    "need_info",
-    "sender_unverified",
-    "primary_not_found",
-    "confirm_from_primary",
-    "agency_plan",
-    "plan_excludes_team_members",
-    "primary_inactive",
-    "team_member_not_registered",
-    "already_linked",
-    "linked_elsewhere",
-    "no_free_seat",
-    "ready_to_link",
-    "not_linked",
-    "primary_not_renewed",
-    "already_active",
-    "ready_to_reactivate",
-)
+#: Every outcome a request can have: each has a section template in each language.
+OUTCOMES = tuple(REQUEST_OUTCOMES)
 LANGS = ("de", "en")
-INTENTS = ("link", "reactivate")
+INTENTS = tuple(Table)  # the intents that are decided and drafted
 
 PRIMARY = "boss@kunde.example"
 MEMBER = "va@assist.example"
 
 #: Every outcome but sender_unverified is about one team member and names it.
-ABOUT_TEAM_MEMBER = frozenset(OUTCOMES) - {"sender_unverified"}
+ABOUT_TEAM_MEMBER = frozenset(OUTCOMES) - {Outcome.SENDER_UNVERIFIED}
 #: The sender is not known to be P (or T) yet: addresses filled from records must not show.
 SENDER_UNCONFIRMED = ("sender_unverified", "primary_not_found", "confirm_from_primary")
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from factories import account_row, poll_maildir
+from factories import account, account_row, poll_maildir
 from factories import customer_mail as mail
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -33,11 +33,15 @@ from servers.smtp import free_port
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from mailbot.accounts.book import AccountRecord
 from mailbot.accounts.csv_import import upsert_accounts
+from mailbot.accounts.database import DbAccountBook
 from mailbot.config import Settings, settings_from_mapping
 from mailbot.db.engine import make_engine
-from mailbot.models import Account, Agent, AuditEvent, Draft, InboundMessage, OutboxMessage
-from mailbot.review.read_model import mail_view
+from mailbot.models import Agent, AuditEvent, Draft, InboundMessage, OutboxMessage
+from mailbot.review.read_model import draft_detail, find_draft, mail_view, stored_record
+from mailbot.triage.pipeline import TriageContext, triage_message
+from mailbot.triage.record import RECORD_VERSION
 from mailbot.web.agents import add_agent, remove_agent
 from mailbot.web.app import create_app
 from mailbot.web.security import CONTENT_SECURITY_POLICY, secret_file
@@ -51,19 +55,12 @@ LINK_VA = "Please link my VA va@firma.example to my account."
 # -- shared helpers (also used by test_web_browser.py) ------------------------------------
 
 
-def seed_accounts() -> list[Account]:
+def seed_accounts() -> list[AccountRecord]:
     return [
-        Account(account_id=1, email="boss@firma.example", plan="pro", status="active", paid_until=PAID),
-        Account(account_id=2, email="va@firma.example", plan="basic", status="trial"),
-        Account(account_id=3, email="va2@firma.example", plan="basic", status="trial"),
-        Account(
-            account_id=4,
-            email="old@firma.example",
-            plan="pro",
-            status="expired",
-            paid_until=date(2021, 5, 31),
-            primary_account_id=1,
-        ),
+        account(1, "boss@firma.example", plan="pro", status="active", paid_until=PAID),
+        account(2, "va@firma.example", plan="basic", status="trial", paid_until=None),
+        account(3, "va2@firma.example", plan="basic", status="trial", paid_until=None),
+        account(4, "old@firma.example", plan="pro", status="expired", paid_until=date(2021, 5, 31), primary=1),
     ]
 
 
@@ -419,6 +416,79 @@ def test_mail_view_splits_the_stored_mail_like_triage_did(console: Console) -> N
     assert view["own_text"] == "Please link va@firma.example."
     assert view["quoted_text"].startswith("Am 1. Juni 2026 schrieb")
     assert view["uncertain"] is False and view["subject"] == "Müller" and view["sender"] == "boss@firma.example"
+
+
+def stored_as_by_0_1_0(console: Console, draft: Draft) -> dict[str, Any]:
+    """Rewrite a draft's rows the way mailbot 0.1.0 stored them: the CLI's triage JSON in both columns.
+
+    0.1.0 kept ``TriageResult.to_json()`` (unchanged since) as the mail's result and
+    its ``requests`` as the draft's: no own text, no addresses, no address sources.
+    """
+    with Session(console.engine) as session:
+        inbound = session.get(InboundMessage, draft.inbound_id)
+        row = session.get(Draft, draft.id)
+        assert inbound is not None and row is not None and inbound.result["record"] == RECORD_VERSION
+        ctx = TriageContext.from_settings(console.settings, accounts=DbAccountBook(session), today=TODAY)
+        old = triage_message(inbound.raw, ctx).to_json()
+        inbound.result, row.requests = old, old["requests"]
+        session.add_all([inbound, row])
+        session.commit()
+        return old
+
+
+def drafts_show(console: Console, draft_id: int) -> dict[str, Any]:
+    """What `drafts show --json` prints, as the command builds it."""
+    with Session(console.engine) as session:
+        draft, inbound = find_draft(session=session, draft_id=draft_id)
+        assert inbound is not None
+        return {**draft_detail(draft, inbound), "mail": mail_view(inbound)}
+
+
+def test_stored_requests_show_as_triage_json_shows_them(console: Console) -> None:
+    (draft,) = console.poll(mail("boss@firma.example", LINK_VA, msgid="j1"))
+    stored = draft.requests[0]
+    assert (stored["primary_from"], stored["team_member_from"]) == ("sender", "text")
+    shown = drafts_show(console, draft.id)["requests"]
+    assert shown == stored_as_by_0_1_0(console, draft)["requests"]  # the CLI's shape, key for key
+    assert list(shown[0]) == ["primary", "team_member", "outcome", "rule", "reason", "action"]
+
+
+def test_a_draft_stored_by_0_1_0_still_displays_and_approves(console: Console) -> None:
+    body = (
+        "Hi, please link my VA va@firma.example to my account.\n\nThanks, Boss\n\n"
+        "On Mon, 1 Jun 2026 at 10:00, Support <support@vendor.example> wrote:\n"
+        "> Which address does your colleague use? someone@elsewhere.example?\n"
+    )
+    (draft,) = console.poll(mail("boss@firma.example", body, msgid="old1"))
+    client = logged_in(console)
+    current_page = client.get(f"/drafts/{draft.id}").text
+    current = drafts_show(console, draft.id)
+    stored_as_by_0_1_0(console, draft)
+    page = client.get(f"/drafts/{draft.id}")
+    assert page.status_code == 200
+    own = page.text.split('<details class="quoted">', 1)[0]
+    assert own == current_page.split('<details class="quoted">', 1)[0]
+    assert '<mark class="addr addr-member">va@firma.example</mark>' in own
+    assert drafts_show(console, draft.id) == current  # `drafts show --json` cannot tell the two apart
+    response = post_form(client, f"/drafts/{draft.id}", f"/drafts/{draft.id}/approve", body=draft.body)
+    assert response.status_code == 303
+    assert stored_draft(console.engine, draft.id).status == "approved"
+    assert account_row(console.engine, 2).primary_account_id == 1
+
+
+def test_the_draft_page_marks_the_addresses_triage_found(console: Console) -> None:
+    body = "Please link va@firma.example to my account. Our invoices go to billing@firma.example."
+    (draft,) = console.poll(mail("boss@firma.example", body, msgid="m1"))
+    with Session(console.engine) as session:
+        inbound = session.get(InboundMessage, draft.inbound_id)
+        record = stored_record(inbound)
+    assert [(a.address, a.role) for a in record.addresses] == [
+        ("va@firma.example", "unknown"),
+        ("billing@firma.example", "unrelated"),
+    ]
+    page = logged_in(console).get(f"/drafts/{draft.id}").text
+    assert '<mark class="addr addr-member">va@firma.example</mark>' in page
+    assert '<mark class="addr addr-other">billing@firma.example</mark>' in page
 
 
 def test_unverified_and_unchecked_senders_stand_out(console: Console) -> None:

@@ -8,25 +8,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from mailbot.accounts.book import CSV_FIELDS, STATUSES
-from mailbot.accounts.database import find_account
+from mailbot.accounts.book import CSV_FIELDS, STATUSES, AccountRecord
+from mailbot.accounts.database import find_account, row_of
 from mailbot.errors import ImportRowError
 
-if TYPE_CHECKING:
-    from mailbot.models import Account
 
-
-def parse_account_rows(text: str) -> list[Account]:
+def parse_account_rows(text: str) -> list[AccountRecord]:
     """Validate every row first: an import is all-or-nothing."""
     reader = csv.DictReader(io.StringIO(text))
     header = tuple(h.strip() for h in (reader.fieldnames or ()))
     if header != CSV_FIELDS:
         raise ImportRowError(f"line 1: expected the header {','.join(CSV_FIELDS)}, got {','.join(header)}")
-    rows: list[Account] = []
+    rows: list[AccountRecord] = []
     seen_ids: set[int] = set()
     seen_emails: set[str] = set()
     for row in reader:
@@ -45,7 +41,7 @@ def parse_account_rows(text: str) -> list[Account]:
     return rows
 
 
-def _account_from_row(row: dict[str, str | None]) -> Account:
+def _account_from_row(row: dict[str, str | None]) -> AccountRecord:
     if None in row or any(row.get(f) is None for f in CSV_FIELDS):
         raise ValueError("wrong number of fields")
     values = {k: (row[k] or "").strip() for k in CSV_FIELDS}
@@ -67,9 +63,7 @@ def _account_from_row(row: dict[str, str | None]) -> Account:
     primary = values["primary_account_id"]
     if primary and not primary.isdigit():
         raise ValueError(f"primary_account_id must be a whole number, got {primary!r}")
-    from mailbot.models import Account  # the ORM only where rows are written
-
-    return Account(
+    return AccountRecord(
         account_id=int(values["account_id"]),
         email=email,
         plan=values["plan"],
@@ -97,7 +91,7 @@ def import_accounts(*, engine: Engine, path: Path) -> ImportSummary:
     return upsert_accounts(engine=engine, rows=rows)
 
 
-def upsert_accounts(*, engine: Engine, rows: Iterable[Account]) -> ImportSummary:
+def upsert_accounts(*, engine: Engine, rows: Iterable[AccountRecord]) -> ImportSummary:
     from sqlmodel import Session
 
     from mailbot.models import Account
@@ -111,7 +105,7 @@ def upsert_accounts(*, engine: Engine, rows: Iterable[Account]) -> ImportSummary
                 if other is not None:  # same address under a new id: the id is what changed
                     session.delete(other)
                     session.flush()
-                session.add(row)
+                session.add(row_of(row))
                 inserted += 1
             else:
                 if existing.email != row.email:

@@ -1,7 +1,9 @@
-"""The embedded account book: mailbot's own ``account`` table.
+"""The embedded account book: mailbot's own ``account`` table, rows in, ``AccountRecord``s out.
 
 ``DbAccountBook`` answers the triage core's questions from SQL and caches per
-instance, since one triage run asks about the same accounts often.
+instance, since one triage run asks about the same accounts often. The ORM
+``Account`` is storage only: outside this package only the code that writes
+rows (approval) sees it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from mailbot.accounts.book import AccountLike, AccountRecord
+from mailbot.accounts.book import CSV_FIELDS, AccountRecord
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -70,13 +72,8 @@ def find_account(*, session: Session, email: str) -> Account | None:
     return session.exec(select(Account).where(Account.email == email.strip().lower())).first()
 
 
-def account_as_csv_dict(account: AccountLike) -> dict[str, str | int | None]:
-    """The CSV's fields, for `accounts show --json`."""
-    return {
-        "account_id": account.account_id,
-        "email": account.email,
-        "plan": account.plan,
-        "status": account.status,
-        "paid_until": account.paid_until.isoformat() if account.paid_until else None,
-        "primary_account_id": account.primary_account_id,
-    }
+def row_of(record: AccountRecord) -> Account:
+    """A new ORM row for a record, to be added to a session."""
+    from mailbot.models import Account
+
+    return Account(**{name: getattr(record, name) for name in CSV_FIELDS})

@@ -38,16 +38,16 @@ def accounts_show(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
     """One account record, with the CSV's fields."""
-    from mailbot.accounts.database import account_as_csv_dict, find_account
+    from mailbot.accounts.database import DbAccountBook
     from mailbot.db.engine import make_engine, new_session
 
     settings = settings_of(ctx)
     with new_session(make_engine(settings.database.url)) as session:
-        account = find_account(session=session, email=email)
+        account = DbAccountBook(session).by_email(email.strip())
     if account is None:
         err_console.print(shown(f"no account has the address {email.strip().lower()}", one_line=True))
         raise typer.Exit(1)
-    record = account_as_csv_dict(account)
+    record = account.as_csv_dict()
     if as_json:
         print_json_line(record)
         return

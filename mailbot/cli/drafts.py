@@ -10,6 +10,7 @@ from rich.text import Text
 
 from mailbot.cli.app import agent_name, app, console, print_error, print_json_line, settings_of
 from mailbot.cli.terminal import shown
+from mailbot.vocabulary import DraftStatus, SenderVerification
 
 drafts_app = typer.Typer(no_args_is_help=True, help="Drafts for agents to review.")
 
@@ -76,9 +77,7 @@ def drafts_reject(
 @drafts_app.command("list")
 def drafts_list(
     ctx: typer.Context,
-    status: Annotated[
-        str, typer.Option("--status", help="pending, approved, sent, rejected, failed or all.")
-    ] = "pending",
+    status: Annotated[str, typer.Option("--status", help=f"{', '.join(DraftStatus)} or all.")] = DraftStatus.PENDING,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, one draft per line.")] = False,
 ) -> None:
     """Drafts with a status (default: pending, the ones waiting for an agent)."""
@@ -150,9 +149,9 @@ def _print_review(detail: dict[str, Any]) -> None:
     if not detail["recipient_is_sender"]:
         line("to", f"{detail['to']} — NOT the sender (Reply-To): check it may read this reply", "bold yellow")
     verified = detail["sender_verified"]
-    if verified == "fail":
+    if verified == SenderVerification.FAIL:
         line("sender", "NOT VERIFIED (DMARC/DKIM/SPF failed, or two From) — no account action is proposed", "bold red")
-    elif verified == "unknown":
+    elif verified == SenderVerification.UNKNOWN:
         line("sender", "unknown: nothing vouched for the From domain — check before approving", "bold yellow")
     else:
         line("sender", "verified (Authentication-Results)", "green")

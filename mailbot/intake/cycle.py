@@ -42,6 +42,7 @@ from mailbot.intake.store import clean_text, failure_row, quick_dedup_key, recor
 from mailbot.intake.workers import InProcess, Outcome, Pending, WorkerPool, choose_triager
 from mailbot.mail.source import FetchedMessage, MailSource, make_source
 from mailbot.models import Draft, InboundMessage, MailboxState, utcnow
+from mailbot.vocabulary import InboundStatus
 
 log = logging.getLogger(__name__)
 
@@ -273,9 +274,9 @@ class _Cycle:
         self.summary.stored += 1
         if item.draft is not None:
             self.summary.drafted += 1
-        elif item.record["status"] == "ignored":
+        elif item.record["status"] == InboundStatus.IGNORED:
             self.summary.ignored += 1
-        elif item.record["status"] == "needs_human":
+        elif item.record["status"] == InboundStatus.NEEDS_HUMAN:
             self.summary.needs_human += 1
 
 

@@ -24,9 +24,11 @@ from sqlmodel import SQLModel
 
 from mailbot.mail.source import FetchedMessage
 from mailbot.models import Draft, InboundMessage, utcnow
+from mailbot.vocabulary import DraftStatus, InboundStatus, Intent, Outcome, SenderVerification
 
-if TYPE_CHECKING:  # importing it would load Jinja2 into every idle poll
+if TYPE_CHECKING:  # importing them would load Jinja2 into every idle poll
     from mailbot.triage.draft import DraftText
+    from mailbot.triage.pipeline import TriageResult
 
 _MSGID = re.compile(rb"<[^<>\s]+>")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
@@ -108,17 +110,17 @@ class TriagedMail:
     sender: str | None
     subject: str
     date: str | None
-    intent: str
+    intent: Intent
     language: str | None
-    status: str
-    outcome: str
+    status: InboundStatus
+    outcome: Outcome
     error: str | None
-    sender_verified: str
-    json: dict[str, Any]
+    sender_verified: SenderVerification
+    json: dict[str, Any]  # the stored triage record (``TriageRecord.stored``)
     draft: DraftText | None  # a plain frozen dataclass: crosses processes as is
 
     @classmethod
-    def of(cls, result: Any) -> TriagedMail:
+    def of(cls, result: TriageResult) -> TriagedMail:
         return cls(
             dedup_key=result.dedup_key,
             message_id=result.message_id,
@@ -131,7 +133,7 @@ class TriagedMail:
             outcome=result.outcome,
             error=result.error,
             sender_verified=result.sender_verified,
-            json=clean_json(result.to_json()),
+            json=clean_json(result.stored()),
             draft=result.draft,
         )
 
@@ -142,7 +144,7 @@ def record_rows(
     """The ``InboundMessage`` row and, when triage drafted a reply, the ``Draft`` row."""
     status, outcome, error, draft = result.status, result.outcome, result.error, result.draft
     if message.truncated:
-        status, outcome, draft = "needs_human", "needs_human", None
+        status, outcome, draft = InboundStatus.NEEDS_HUMAN, Outcome.NEEDS_HUMAN, None
         error = (
             f"message is {message.size:,} bytes, over triage.max_message_bytes; only the "
             f"first {len(message.raw):,} bytes are stored, the whole mail stays on the server"
@@ -187,7 +189,7 @@ def record_rows(
             "in_reply_to": clean_text(draft.in_reply_to),
             "references": clean_text(draft.references),
             "requests": as_json.get("requests", []),
-            "status": "pending",
+            "status": DraftStatus.PENDING,
             "created_at": utcnow(),
         },
     )
@@ -204,9 +206,9 @@ def failure_row(*, raw: bytes, uid: int, key: str, mailbox: str, folder: str, er
             "uid": uid,
             "subject": "",
             "received_at": utcnow(),
-            "intent": "other",
-            "outcome": "needs_human",
-            "status": "needs_human",
+            "intent": Intent.OTHER,
+            "outcome": Outcome.NEEDS_HUMAN,
+            "status": InboundStatus.NEEDS_HUMAN,
             "error": clean_text(error),
             "result": {},
             "raw": raw,

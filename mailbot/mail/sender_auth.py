@@ -24,18 +24,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mailbot.vocabulary import SenderVerification
+
 #: The properties that name the domain a result is about, per method (first found wins).
 _DOMAIN_PROPS = {
     "dmarc": ("header.from",),
     "dkim": ("header.d", "header.i"),
     "spf": ("smtp.mailfrom", "smtp.helo"),
 }
-
-
-class Verdict(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -206,20 +202,20 @@ def _chosen_results(values: Sequence[str], trusted_ids: Iterable[str]) -> tuple[
     return None  # only headers from servers we do not trust: nothing vouched
 
 
-def decide_verdict(results: Sequence[AuthResult], *, from_domain: str) -> Verdict:
+def decide_verdict(results: Sequence[AuthResult], *, from_domain: str) -> SenderVerification:
     """SPEC's "Sender verification" table over the results about ``from_domain``."""
     about_from = [r for r in results if _aligned(r.domain(), from_domain)]
     dmarc = {r.result for r in about_from if r.method == "dmarc"}
     dkim = {r.result for r in about_from if r.method == "dkim"}
     spf = {r.result for r in about_from if r.method == "spf"}
     if "fail" in dmarc:
-        return Verdict.FAIL
+        return SenderVerification.FAIL
     if "pass" in dmarc or "pass" in dkim:
-        return Verdict.PASS
+        return SenderVerification.PASS
     if spf & {"fail", "softfail"}:
-        return Verdict.FAIL  # and no DKIM pass (checked above)
+        return SenderVerification.FAIL  # and no DKIM pass (checked above)
     # SPF pass alone does not authenticate From; nothing else vouched either way.
-    return Verdict.UNKNOWN
+    return SenderVerification.UNKNOWN
 
 
 def verify_sender(
@@ -228,15 +224,15 @@ def verify_sender(
     sender: str | None,
     trusted_ids: Iterable[str] = (),
     from_headers: int = 1,
-) -> str:
+) -> SenderVerification:
     """``pass``, ``fail`` or ``unknown`` for the From address.
 
     ``from_headers`` is how many ``From`` headers the mail has: more than one is
     never verified (``fail``), like a From without exactly one address.
     """
     if not sender or "@" not in sender or from_headers > 1:
-        return Verdict.FAIL.value
+        return SenderVerification.FAIL
     chosen = _chosen_results(auth_headers, trusted_ids)
     if chosen is None:
-        return Verdict.UNKNOWN.value
-    return decide_verdict(chosen[1], from_domain=sender.rsplit("@", 1)[1].lower()).value
+        return SenderVerification.UNKNOWN
+    return decide_verdict(chosen[1], from_domain=sender.rsplit("@", 1)[1].lower())

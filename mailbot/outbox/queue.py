@@ -39,6 +39,7 @@ from mailbot.outbox.events import delivery_event
 from mailbot.outbox.file import write_file_outbox
 from mailbot.outbox.sent_copy import copy_to_sent_folder
 from mailbot.outbox.smtp import SmtpUnavailable, send_smtp
+from mailbot.vocabulary import DraftStatus, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -183,18 +184,20 @@ def _flag_interrupted(*, engine: Engine, now: datetime) -> list[int]:
     flagged: list[int] = []
     with new_session(engine) as session:
         ids = session.exec(
-            select(OutboxMessage.id).where(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at <= now)
+            select(OutboxMessage.id).where(
+                col(OutboxMessage.status) == OutboxStatus.SENDING, col(OutboxMessage.next_attempt_at) <= now
+            )
         ).all()
         for row_id in ids:
             result = session.exec(
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.id) == row_id,
-                    col(OutboxMessage.status) == "sending",
+                    col(OutboxMessage.status) == OutboxStatus.SENDING,
                     col(OutboxMessage.next_attempt_at) <= now,
                 )
                 .values(
-                    status="needs_agent",
+                    status=OutboxStatus.NEEDS_AGENT,
                     last_error="interrupted after the SMTP transaction began: "
                     "check whether the customer got the reply before resending",
                 )
@@ -220,7 +223,7 @@ def _claim_next(*, engine: Engine, settings: Settings, now: datetime, summary: D
         while True:
             candidate = (
                 select(OutboxMessage.id)
-                .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
+                .where(col(OutboxMessage.status) == OutboxStatus.QUEUED, col(OutboxMessage.next_attempt_at) <= now)
                 .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
                 .limit(1)
             )
@@ -234,8 +237,8 @@ def _claim_next(*, engine: Engine, settings: Settings, now: datetime, summary: D
             # write lock; the throttle count below then cannot race another writer.
             claimed = session.exec(
                 update(OutboxMessage)
-                .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == "queued")
-                .values(status="sending")
+                .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == OutboxStatus.QUEUED)
+                .values(status=OutboxStatus.SENDING)
             )
             if claimed.rowcount != 1:
                 session.rollback()  # another instance took it between SELECT and UPDATE
@@ -248,7 +251,7 @@ def _claim_next(*, engine: Engine, settings: Settings, now: datetime, summary: D
                 session.exec(select(func.pg_advisory_xact_lock(func.hashtext("mailbot-throttle:" + row.to))))
             free_at = _throttle_free_at(session=session, row=row, settings=settings, now=now)
             if free_at is not None:
-                row.status = "queued"
+                row.status = OutboxStatus.QUEUED
                 row.next_attempt_at = free_at
                 row.last_error = (
                     f"throttled: {settings.outbox.max_per_address} replies to {row.to} "
@@ -278,17 +281,17 @@ def _throttle_free_at(*, session: Session, row: OutboxMessage, settings: Setting
     window = timedelta(minutes=settings.outbox.window_minutes)
     times = session.exec(
         select(OutboxMessage.status, OutboxMessage.sent_at).where(
-            OutboxMessage.to == row.to,
-            OutboxMessage.id != row.id,
+            col(OutboxMessage.to) == row.to,
+            col(OutboxMessage.id) != row.id,
             or_(
-                and_(col(OutboxMessage.status) == "sent", col(OutboxMessage.sent_at) > now - window),
-                col(OutboxMessage.status) == "sending",
+                and_(col(OutboxMessage.status) == OutboxStatus.SENT, col(OutboxMessage.sent_at) > now - window),
+                col(OutboxMessage.status) == OutboxStatus.SENDING,
             ),
         )
     ).all()
     if len(times) < limit:
         return None
-    moments = sorted((sent_at or now) if status == "sent" else now for status, sent_at in times)
+    moments = sorted((sent_at or now) if status == OutboxStatus.SENT else now for status, sent_at in times)
     free_at = moments[len(moments) - limit] + window
     return max(free_at, now + timedelta(seconds=1))
 
@@ -312,7 +315,7 @@ def _load(session: Session, row: OutboxMessage) -> OutboxMessage:
     return fresh
 
 
-def _set_draft_status(session: Session, draft_id: int, status: str) -> None:
+def _set_draft_status(session: Session, draft_id: int, status: DraftStatus) -> None:
     draft = session.get(Draft, draft_id)
     if draft is not None:
         draft.status = status
@@ -324,11 +327,11 @@ def _record_sent(*, engine: Engine, row: OutboxMessage, now: datetime, reply: st
     row (our lease ran out): we know it was sent, and say so."""
     with new_session(engine) as session:
         fresh = _load(session, row)
-        fresh.status = "sent"
+        fresh.status = OutboxStatus.SENT
         fresh.sent_at = now
         fresh.last_error = None
         session.add(fresh)
-        _set_draft_status(session, fresh.draft_id, "sent")
+        _set_draft_status(session, fresh.draft_id, DraftStatus.SENT)
         session.add(delivery_event(fresh, "sent", now, reply=reply))
         session.commit()
 
@@ -336,7 +339,7 @@ def _record_sent(*, engine: Engine, row: OutboxMessage, now: datetime, reply: st
 def _record_needs_agent(*, engine: Engine, row: OutboxMessage, now: datetime, reason: str) -> None:
     with new_session(engine) as session:
         fresh = _load(session, row)
-        fresh.status = "needs_agent"
+        fresh.status = OutboxStatus.NEEDS_AGENT
         fresh.last_error = reason
         session.add(fresh)
         session.add(delivery_event(fresh, "delivery_needs_agent", now, reason=reason))
@@ -362,7 +365,7 @@ def _record_temporary(
     with new_session(engine) as session:
         fresh = _load(session, row)
         delay = settings.outbox.retry_base_seconds * 2 ** (fresh.attempts - 1)
-        fresh.status = "queued"
+        fresh.status = OutboxStatus.QUEUED
         fresh.next_attempt_at = now + timedelta(seconds=delay)
         fresh.last_error = str(error)
         session.add(fresh)
@@ -381,7 +384,7 @@ def _record_unavailable(
     attempts and fail it."""
     with new_session(engine) as session:
         fresh = _load(session, row)
-        fresh.status = "queued"
+        fresh.status = OutboxStatus.QUEUED
         fresh.attempts = max(fresh.attempts - 1, 0)
         fresh.next_attempt_at = now + timedelta(seconds=settings.outbox.retry_base_seconds)
         fresh.last_error = str(error)
@@ -393,10 +396,10 @@ def _record_unavailable(
 def _record_failed(*, engine: Engine, row: OutboxMessage, now: datetime, error: str, code: int | None) -> None:
     with new_session(engine) as session:
         fresh = _load(session, row)
-        fresh.status = "failed"
+        fresh.status = OutboxStatus.FAILED
         fresh.last_error = error
         session.add(fresh)
-        _set_draft_status(session, fresh.draft_id, "failed")
+        _set_draft_status(session, fresh.draft_id, DraftStatus.FAILED)
         session.add(delivery_event(fresh, "delivery_failed", now, error=error, code=code))
         session.commit()
 
@@ -406,6 +409,6 @@ def replies_due(*, engine: Engine, now: datetime | None = None) -> bool:
     few seconds, so ``mailbot run`` sends an approval made in another process promptly."""
     with Session(engine) as session:
         due = select(OutboxMessage.id).where(
-            OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= _now_or(now)
+            col(OutboxMessage.status) == OutboxStatus.QUEUED, col(OutboxMessage.next_attempt_at) <= _now_or(now)
         )
         return session.exec(due.limit(1)).first() is not None

@@ -19,6 +19,7 @@ from mailbot.db.types import as_utc
 from mailbot.errors import OutboxError
 from mailbot.models import OutboxMessage, is_row_id
 from mailbot.outbox.events import delivery_event
+from mailbot.vocabulary import OutboxStatus
 
 
 def resend(*, engine: Engine, outbox_id: int, agent: str, now: datetime | None = None) -> OutboxMessage:
@@ -34,8 +35,8 @@ def resend(*, engine: Engine, outbox_id: int, agent: str, now: datetime | None =
             raise OutboxError(f"no reply in the outbox has the id {outbox_id}")
         claimed = session.exec(
             update(OutboxMessage)
-            .where(col(OutboxMessage.id) == outbox_id, col(OutboxMessage.status) == "needs_agent")
-            .values(status="queued", next_attempt_at=moment, last_error=None)
+            .where(col(OutboxMessage.id) == outbox_id, col(OutboxMessage.status) == OutboxStatus.NEEDS_AGENT)
+            .values(status=OutboxStatus.QUEUED, next_attempt_at=moment, last_error=None)
         )
         if claimed.rowcount != 1:
             session.rollback()

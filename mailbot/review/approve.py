@@ -23,7 +23,8 @@ from mailbot.errors import DraftNotFound, DraftStateError, ReviewError, StaleDec
 from mailbot.models import Account, AuditEvent, Draft, is_row_id, utcnow
 from mailbot.outbox.queue import queue_reply
 from mailbot.triage.decide import Action, Decision, decide_requests
-from mailbot.triage.extract import Request
+from mailbot.triage.record import decisions_of
+from mailbot.vocabulary import DraftStatus, Intent, SenderVerification
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,12 @@ class ApprovalResult:
 
 
 def recheck(draft: Draft, *, session: Session, plans: Mapping[str, Plan], today: date) -> list[Decision]:
-    """The draft's requests decided again against the records as they are now."""
-    requests = [Request(r.get("primary"), r.get("team_member"), "stored", "stored") for r in draft.requests]
+    """The draft's requests, as triage stored them, decided again against the records as they are now."""
     return decide_requests(
-        requests,
-        intent=draft.intent,
+        [shown.request for shown in decisions_of(draft.requests)],
+        intent=Intent(draft.intent),
         sender=draft.sender,
-        sender_verified=draft.sender_verified,
+        sender_verified=SenderVerification(draft.sender_verified),
         accounts=DbAccountBook(session),
         plans=plans,
         today=today,
@@ -51,13 +51,11 @@ def recheck(draft: Draft, *, session: Session, plans: Mapping[str, Plan], today:
 def _stale(draft: Draft, decisions: list[Decision]) -> list[str]:
     """What changed between what the agent saw and what holds now."""
     changes = []
-    for shown, now in zip(draft.requests, decisions, strict=True):
-        shown_action = (shown.get("action") or {}).get("text")
+    for shown, now in zip(decisions_of(draft.requests), decisions, strict=True):
+        shown_action = shown.action.text if shown.action else None
         now_action = now.action.text if now.action else None
-        if shown.get("outcome") != now.outcome:
-            changes.append(
-                f"{now.request.team_member or '?'}: {shown.get('outcome')} is now {now.outcome} ({now.reason})"
-            )
+        if shown.outcome != now.outcome:
+            changes.append(f"{now.request.team_member or '?'}: {shown.outcome} is now {now.outcome} ({now.reason})")
         elif shown_action != now_action:
             changes.append(f"{now.request.team_member or '?'}: the action is now {now_action!r}")
     return changes
@@ -68,7 +66,7 @@ def apply_action(action: Action, *, session: Session) -> None:
     member = session.get(Account, action.team_member_id)
     if member is None:  # recheck just found it: only a concurrent delete gets here
         raise ReviewError(f"account #{action.team_member_id} disappeared during approval")
-    if action.kind == "link":
+    if action.kind == Intent.LINK:
         member.primary_account_id = action.primary_id
         member.plan = action.plan
     member.status = "active"
@@ -76,13 +74,13 @@ def apply_action(action: Action, *, session: Session) -> None:
     session.add(member)
 
 
-def _claim(session: Session, draft_id: int, *, status: str, agent: str, reason: str | None = None) -> Draft:
+def _claim(session: Session, draft_id: int, *, status: DraftStatus, agent: str, reason: str | None = None) -> Draft:
     """Move a pending draft to ``status``; exactly one of two racing agents succeeds."""
     if not is_row_id(draft_id):
         raise DraftNotFound(f"no draft has the id {draft_id}")
     result = session.exec(
         update(Draft)
-        .where(col(Draft.id) == draft_id, col(Draft.status) == "pending")
+        .where(col(Draft.id) == draft_id, col(Draft.status) == DraftStatus.PENDING)
         .values(status=status, decided_by=agent, decided_at=utcnow(), reject_reason=reason, version=Draft.version + 1)
     )
     draft = session.get(Draft, draft_id, populate_existing=True)
@@ -96,7 +94,7 @@ def _claim(session: Session, draft_id: int, *, status: str, agent: str, reason: 
 
 def _lock_accounts(session: Session, draft: Draft) -> None:
     """Hold the primaries' rows until commit (PostgreSQL), so two drafts can't take one seat."""
-    primaries = sorted({r["primary"] for r in draft.requests if r.get("primary")})
+    primaries = sorted({d.request.primary for d in decisions_of(draft.requests) if d.request.primary})
     if primaries and session.get_bind().dialect.name == "postgresql":
         list(session.exec(select(Account).where(col(Account.email).in_(primaries)).with_for_update()))
 
@@ -113,7 +111,7 @@ def approve(
     """Apply the draft's actions and queue its reply, atomically; see the module doc."""
     today = today or date.today()
     with Session(engine, expire_on_commit=False) as session:
-        draft = _claim(session, draft_id, status="approved", agent=agent)
+        draft = _claim(session, draft_id, status=DraftStatus.APPROVED, agent=agent)
         _lock_accounts(session, draft)
         decisions = recheck(draft, session=session, plans=settings.plans, today=today)
         changes = _stale(draft, decisions)
@@ -162,7 +160,7 @@ def reject(*, engine: Engine, draft_id: int, agent: str, reason: str) -> Draft:
     if not reason.strip():
         raise ReviewError("a rejection needs a reason")
     with Session(engine, expire_on_commit=False) as session:
-        draft = _claim(session, draft_id, status="rejected", agent=agent, reason=reason.strip())
+        draft = _claim(session, draft_id, status=DraftStatus.REJECTED, agent=agent, reason=reason.strip())
         session.add(AuditEvent(agent=agent, action="rejected", draft_id=draft_id, detail={"reason": reason.strip()}))
         session.commit()
         return draft

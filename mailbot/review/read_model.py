@@ -2,7 +2,8 @@
 
 Keyword-only helpers that take a session and return plain dicts, so the CLI only
 prints and the JSON shape is defined in one place: the fields of ``mailbot
-triage --json`` (``requests`` exactly as triage stored them) plus the draft's own.
+triage --json`` (``requests`` as triage decided them) plus the draft's own. What
+the mail said is read from the stored triage record, not parsed again.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from mailbot.errors import DraftNotFound
 from mailbot.mail.parse import DEFAULT_MAX_BYTES, decode_words, parse_mail
 from mailbot.mail.quotes import strip_quoted_history
 from mailbot.models import Draft, InboundMessage, is_row_id
+from mailbot.triage.addresses import find_addresses
+from mailbot.triage.record import TriageRecord, decisions_of, request_json
+from mailbot.vocabulary import DraftStatus
 
-DRAFT_STATUSES = ("pending", "approved", "sent", "rejected", "failed")
+DRAFT_STATUSES = tuple(DraftStatus)
 
 
-def list_drafts(*, session: Session, status: str = "pending") -> list[Draft]:
+def list_drafts(*, session: Session, status: str = DraftStatus.PENDING) -> list[Draft]:
     """Drafts with ``status`` (or every draft for ``all``), oldest first."""
     query = select(Draft).order_by(col(Draft.id))
     if status != "all":
@@ -56,7 +60,7 @@ def draft_summary(draft: Draft) -> dict[str, Any]:
         "recipient_is_sender": recipient_is_sender(draft),
         "subject": draft.subject,
         "status": draft.status,
-        "requests": draft.requests,
+        "requests": [request_json(d) for d in decisions_of(draft.requests)],
         "created_at": draft.created_at,
     }
 
@@ -98,15 +102,40 @@ def inbound_summary(inbound: InboundMessage) -> dict[str, Any]:
     }
 
 
+def stored_record(inbound: InboundMessage) -> TriageRecord:
+    """What triage read and decided about the mail, as stored with it."""
+    return TriageRecord.from_stored(inbound.result or {})
+
+
 def mail_view(inbound: InboundMessage, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
     """The customer's mail as an agent reads it: own text first, quoted history apart.
 
-    Re-parsed from the stored raw bytes with the same code triage used, so the
-    agent sees exactly the split the decision was made on (HTML-only mail as its
-    text: never the HTML itself). ``uncertain``: no quote marker left any own
-    text, so all of it is shown as the customer's.
+    Exactly the split the decision was made on, from the stored triage record
+    (HTML-only mail as its text: never the HTML itself). Rows stored by 0.1.0
+    kept no text in their record: those are parsed again from the stored raw
+    bytes, with the same code triage used. ``uncertain``: no quote marker left
+    any own text, so all of it is shown as the customer's.
     """
-    mail = parse_mail(inbound.raw or b"", max_bytes=max_bytes)
+    record = stored_record(inbound)
+    if record.legacy:
+        return _parsed_mail_view(inbound.raw or b"", max_bytes=max_bytes)
+    return {
+        "subject": record.subject,
+        "sender": record.sender,
+        "sender_name": record.sender_name,
+        "to": record.to,
+        "date": record.date,
+        "text_source": record.text_source,
+        "own_text": record.own_text,
+        "quoted_text": record.quoted_text,
+        "uncertain": record.quote_uncertain,
+        "defects": list(record.defects),
+        "unreadable": record.unreadable,
+    }
+
+
+def _parsed_mail_view(raw: bytes, *, max_bytes: int) -> dict[str, Any]:
+    mail = parse_mail(raw, max_bytes=max_bytes)
     split = strip_quoted_history(mail.text, subject=mail.subject)
     return {
         "subject": mail.subject,
@@ -121,3 +150,26 @@ def mail_view(inbound: InboundMessage, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
         "defects": list(mail.defects),
         "unreadable": mail.unreadable,
     }
+
+
+Span = tuple[str, int, int]  # an address and where it is in a text
+
+
+def address_spans(record: TriageRecord, view: dict[str, Any]) -> tuple[list[Span], list[Span]]:
+    """Where the addresses are in ``mail_view``'s own text and quoted history, to mark them.
+
+    The own text's are the addresses triage found there; quoted history was not
+    read as a request, so nothing in it is marked. A 0.1.0 row stored no
+    addresses, and text cleaned for storage (a NUL removed) may have moved them:
+    then both texts are searched again with triage's own finder.
+    """
+    own = view["own_text"]
+    spans = [(a.address, a.start, a.end) for a in record.addresses]
+    if not record.legacy and all(_still_there(own, span) for span in spans):
+        return spans, []
+    return find_addresses(own), find_addresses(view["quoted_text"])
+
+
+def _still_there(text: str, span: Span) -> bool:
+    address, start, end = span
+    return [found for found, _start, _end in find_addresses(text[start:end])] == [address]

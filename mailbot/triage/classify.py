@@ -13,6 +13,7 @@ import re
 from mailbot.mail.parse import Mail
 from mailbot.triage.addresses import find_addresses
 from mailbot.triage.rules import Rules
+from mailbot.vocabulary import Intent
 
 _WORD = re.compile(r"[\w']+|n't", re.U)
 _SPACE = re.compile(r"\s+")
@@ -120,31 +121,31 @@ def _asks(own: str, pattern: re.Pattern[str], rules: Rules) -> bool:
     return False
 
 
-def classify_intent(*, own_text: str, subject: str, rules: Rules, sender: str | None = None) -> tuple[str, str]:
+def classify_intent(*, own_text: str, subject: str, rules: Rules, sender: str | None = None) -> tuple[Intent, str]:
     """(intent, reason) for a person's mail: link, reactivate or other."""
     # Replies keep "Re:/AW:" subjects of the original thread; the subject still names the topic.
     # Rule phrases are lower case; wrapped lines and addresses must not break a phrase.
     own = _SPACE.sub(" ", _addresses_as_tokens(own_text, sender=sender).lower()).strip()
     text = _SPACE.sub(" ", _addresses_as_tokens(subject, sender=sender).lower()).strip() + ". " + own
     if not (rules.account_context.search(text) or "<addr>" in text or "<sender>" in text):
-        return "other", "no account is mentioned"
-    intent, why, phrase = "other", "no link or reactivation request found", None
+        return Intent.OTHER, "no account is mentioned"
+    intent, why, phrase = Intent.OTHER, "no link or reactivation request found", None
     if found := _affirmed(rules.reactivate, text, rules):
-        intent, why, phrase = "reactivate", f"reactivation phrase {found.group(0)!r}", found
+        intent, why, phrase = Intent.REACTIVATE, f"reactivation phrase {found.group(0)!r}", found
     else:
         link = _affirmed(rules.link, text, rules)
         renewal, lapse = rules.renewal.search(text), rules.lapse.search(text)
         if renewal and lapse and (link or rules.team_cues.search(text)):
-            intent = "reactivate"
+            intent = Intent.REACTIVATE
             why = f"renewal {renewal.group(0)!r} with a lapsed login {lapse.group(0)!r}"
             phrase = link or renewal
         elif link:
-            intent, why, phrase = "link", f"link phrase {link.group(0)!r}", link
+            intent, why, phrase = Intent.LINK, f"link phrase {link.group(0)!r}", link
     if phrase is None:
         return intent, why
     # SPEC "Only requests to act count": a text that names no one but the sender and
     # asks for nothing (a thank-you, a complaint about a past reactivation) is no
     # request, and records must not make one up for it.
     if "<addr>" not in own and not _asks(own, phrase.re, rules):
-        return "other", "names no account and asks for nothing"
+        return Intent.OTHER, "names no account and asks for nothing"
     return intent, why

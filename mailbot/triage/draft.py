@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Stric
 
 from mailbot.resources import bundled_dir
 from mailbot.triage.decide import Decision
+from mailbot.vocabulary import AddressSource, Intent
 
 _NOT_A_NAME = re.compile(r"[@<>{}\[\]/\\|=:;]|https?|www\.|\d{3,}", re.I)
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|antw|wg|fwd?|sv|vs)\s*(\[\d+\])?\s*:\s*)+", re.I)
@@ -83,14 +84,14 @@ def _section(decision: Decision) -> dict[str, object]:
         "seats": facts.get("seats"),
         "used": facts.get("used"),
         "missing": facts.get("missing"),
-        "filled": "records" in (request.primary_from, request.team_member_from),
+        "filled": AddressSource.RECORDS in (request.primary_from, request.team_member_from),
     }
 
 
 def render_draft(
     *,
     decisions: list[Decision],
-    intent: str,
+    intent: Intent,
     language: str,
     customer_name: str,
     to: str,

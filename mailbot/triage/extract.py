@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from mailbot.accounts.book import AccountBook
 from mailbot.triage.addresses import find_addresses
 from mailbot.triage.rules import Rules
+from mailbot.vocabulary import AddressSource, Role
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"[.!?](\s|$)|\n")
@@ -51,8 +52,8 @@ class Request:
 
     primary: str | None
     team_member: str | None
-    primary_from: str = "text"  # text | sender | records | none
-    team_member_from: str = "text"  # text | sender | records | none
+    primary_from: AddressSource = AddressSource.TEXT
+    team_member_from: AddressSource = AddressSource.TEXT
 
 
 @dataclass(frozen=True)
@@ -60,24 +61,28 @@ class FoundAddress:
     address: str
     start: int
     end: int
-    role: str  # primary | team_member | unrelated | unknown
+    role: Role
     cue: str | None = None
     # The role comes only from "my account (x)": x is the writer's own account, and the
     # writer's role (sender or forwarded author, owner or team member) decides in the end.
     mine: bool = False
 
 
-def _cue_patterns(rules: Rules) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return (("primary", rules.primary_cues), ("team_member", rules.team_cues), ("unrelated", rules.not_account_cues))
+def _cue_patterns(rules: Rules) -> tuple[tuple[Role, re.Pattern[str]], ...]:
+    return (
+        (Role.PRIMARY, rules.primary_cues),
+        (Role.TEAM_MEMBER, rules.team_cues),
+        (Role.UNRELATED, rules.not_account_cues),
+    )
 
 
-def _closest_cue(text: str, rules: Rules) -> tuple[str, str, int] | None:
+def _closest_cue(text: str, rules: Rules) -> tuple[Role, str, int] | None:
     """(role, cue, distance) of the cue that ends closest to the end of text (text before an address)."""
     found = [(role, m.group(0), len(text) - m.end()) for role, p in _cue_patterns(rules) for m in p.finditer(text)]
     return min(found, key=lambda cue: cue[2], default=None)
 
 
-def _first_cue(text: str, rules: Rules) -> tuple[str, str, int] | None:
+def _first_cue(text: str, rules: Rules) -> tuple[Role, str, int] | None:
     """(role, cue, distance) of the cue that starts first in text (text after an address)."""
     found = [(role, m.group(0), m.start()) for role, p in _cue_patterns(rules) if (m := p.search(text))]
     return min(found, key=lambda cue: cue[2], default=None)
@@ -121,7 +126,7 @@ def _role_of(
     """
     owner = rules.team_member_of.search(before)
     if owner:  # "assistant of Dr. Berg (boss@x)": the one the team member belongs to
-        return FoundAddress(address, start, end, "primary", owner.group(0).strip(" ,;:(<[\"'-")), None
+        return FoundAddress(address, start, end, Role.PRIMARY, owner.group(0).strip(" ,;:(<[\"'-")), None
     cue_after = _first_cue(after.lower(), rules)
     if cue_after and not _AFTER_GAP.match(after[: cue_after[2]]):
         cue_after = None
@@ -129,14 +134,14 @@ def _role_of(
     # "my account (x) is a team member account": what x is beats whose it is; but in "link
     # these to my account (x) as team members" the cue is about the others.
     if mine and not (cue_after and _COPULA.search(after[: cue_after[2]])):
-        return FoundAddress(address, start, end, "primary", mine.group(0).strip(" (:-–"), mine=True), None
+        return FoundAddress(address, start, end, Role.PRIMARY, mine.group(0).strip(" (:-–"), mine=True), None
     cue_before = None if mine else _closest_cue(before[taken:], rules)
     # A cue right after ("anna@x als Teammitglied") beats a distant one before.
     if cue_after and (cue_before is None or cue_after[2] * 2 < cue_before[2]):
         return FoundAddress(address, start, end, cue_after[0], cue_after[1]), end + cue_after[2] + len(cue_after[1])
     if cue_before:
         return FoundAddress(address, start, end, cue_before[0], cue_before[1]), None
-    return FoundAddress(address, start, end, "unknown"), None
+    return FoundAddress(address, start, end, Role.UNKNOWN), None
 
 
 def _link_direction(text: str, found: list[FoundAddress], rules: Rules) -> list[FoundAddress]:
@@ -148,16 +153,16 @@ def _link_direction(text: str, found: list[FoundAddress], rules: Rules) -> list[
     out = list(found)
     for index in range(1, len(out)):
         first, second = out[index - 1], out[index]
-        if second.role not in ("unknown", "primary") or first.address == second.address:
+        if second.role not in (Role.UNKNOWN, Role.PRIMARY) or first.address == second.address:
             continue
         gap = text[first.end : second.start].lower()
         if not rules.link_target.fullmatch(gap):
             continue
         cue = gap.strip(" ,;:()<>[]\"'")
-        if second.role == "unknown":
-            out[index] = replace(second, role="primary", cue=cue)
-        if first.role == "unknown" or first.mine:
-            out[index - 1] = replace(first, role="team_member", cue=cue, mine=False)
+        if second.role == Role.UNKNOWN:
+            out[index] = replace(second, role=Role.PRIMARY, cue=cue)
+        if first.role == Role.UNKNOWN or first.mine:
+            out[index - 1] = replace(first, role=Role.TEAM_MEMBER, cue=cue, mine=False)
     return out
 
 
@@ -204,8 +209,8 @@ def _forwarded_roles(
     if author == sender or not rules.sender_is_team_member.search(text[at:].lower()):
         return found
     return [
-        replace(f, role="team_member", cue="forwarded from the team member", mine=False)
-        if f.start >= at and (f.mine or (f.address == author and f.role == "unknown"))
+        replace(f, role=Role.TEAM_MEMBER, cue="forwarded from the team member", mine=False)
+        if f.start >= at and (f.mine or (f.address == author and f.role == Role.UNKNOWN))
         else f
         for f in found
     ]
@@ -229,20 +234,20 @@ def extract_requests(
     found = _link_direction(own_text, found, rules)
     if forwarded_at is not None:
         found = _forwarded_roles(own_text, found, at=forwarded_at, sender=sender, rules=rules)
-    cued: dict[str, list[str]] = {}  # address -> its explicit roles, in the order written
+    cued: dict[str, list[Role]] = {}  # address -> its explicit roles, in the order written
     for item in found:
         cued.setdefault(item.address, [])
-        if item.role in ("primary", "team_member") and item.role not in cued[item.address]:
+        if item.role in (Role.PRIMARY, Role.TEAM_MEMBER) and item.role not in cued[item.address]:
             cued[item.address].append(item.role)
-        elif item.role == "unrelated" and not cued[item.address]:
-            cued[item.address].append("unrelated")
+        elif item.role == Role.UNRELATED and not cued[item.address]:
+            cued[item.address].append(Role.UNRELATED)
     senders_text = own_text[:forwarded_at] if forwarded_at is not None else own_text
     says_team_member = bool(sender) and bool(rules.sender_is_team_member.search(senders_text.lower()))
-    named_primary = any(f.address == sender and f.role == "primary" and not f.mine for f in found)
-    if sender in cued and says_team_member and not named_primary:
-        cued[sender] = ["team_member"]  # "my account (me@x)" written by the team member
-    primaries = [a for a, roles in cued.items() if roles[:1] == ["primary"]]
-    team = [a for a, roles in cued.items() if roles[:1] == ["team_member"]]
+    named_primary = any(f.address == sender and f.role == Role.PRIMARY and not f.mine for f in found)
+    if sender is not None and sender in cued and says_team_member and not named_primary:
+        cued[sender] = [Role.TEAM_MEMBER]  # "my account (me@x)" written by the team member
+    primaries = [a for a, roles in cued.items() if roles[:1] == [Role.PRIMARY]]
+    team = [a for a, roles in cued.items() if roles[:1] == [Role.TEAM_MEMBER]]
     for address, roles in cued.items():
         if roles:
             continue
@@ -257,21 +262,21 @@ def extract_requests(
         # ("… to my boss's account. Her address is boss@x").
         primaries, team = others, [a for a in team if a == sender]
     if primaries:
-        primary, primary_from = primaries[0], "text"
+        primary, primary_from = primaries[0], AddressSource.TEXT
         # Extra "primary" addresses that are not the sender are more team members.
         team.extend(a for a in primaries[1:] if a != sender and a not in team)
     elif sender and not sender_is_team_member:
-        primary, primary_from = sender, "sender"
+        primary, primary_from = sender, AddressSource.SENDER
     else:
-        primary, primary_from = None, "none"
-    team_from = "text"
-    if not team and primary and cued.get(primary) == ["primary", "team_member"]:
+        primary, primary_from = None, AddressSource.NONE
+    team_from = AddressSource.TEXT
+    if not team and primary and cued.get(primary) == [Role.PRIMARY, Role.TEAM_MEMBER]:
         team = [primary]  # one address named as both: the customer must tell us the other
     elif not team and sender and sender_is_team_member and sender != primary:
-        team, team_from = [sender], "sender"
+        team, team_from = [sender], AddressSource.SENDER
     requests = [Request(primary, t, primary_from, team_from) for t in team]
     if not requests:
-        requests = [Request(primary, None, primary_from, "none")]
+        requests = [Request(primary, None, primary_from, AddressSource.NONE)]
     return requests, found
 
 
@@ -280,24 +285,24 @@ def fill_from_records(request: Request, *, accounts: AccountBook, sender: str | 
 
     Link requests are never completed from records.
     """
-    if request.team_member is None and request.primary_from == "sender" and sender:
+    if request.team_member is None and request.primary_from == AddressSource.SENDER and sender:
         # Nobody was named and the sender's own account is a linked team member:
         # the records show the writer is the team member.
         own = accounts.by_email(sender)
         if own is not None and own.primary_account_id is not None:
             primary = accounts.by_id(own.primary_account_id)
             if primary is not None:
-                return Request(primary.email, sender, "records", "sender")
+                return Request(primary.email, sender, AddressSource.RECORDS, AddressSource.SENDER)
     if request.team_member is None and request.primary is not None:
         primary = accounts.by_email(request.primary)
         if primary is not None:
             members = accounts.linked_members(primary.account_id)
             if len(members) == 1:
-                return replace(request, team_member=members[0].email, team_member_from="records")
+                return replace(request, team_member=members[0].email, team_member_from=AddressSource.RECORDS)
     if request.primary is None and request.team_member is not None:
         member = accounts.by_email(request.team_member)
         if member is not None and member.primary_account_id is not None:
             primary = accounts.by_id(member.primary_account_id)
             if primary is not None:
-                return replace(request, primary=primary.email, primary_from="records")
+                return replace(request, primary=primary.email, primary_from=AddressSource.RECORDS)
     return request

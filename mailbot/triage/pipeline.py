@@ -8,15 +8,15 @@ function. It never raises for bad mail: whatever goes wrong becomes a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from mailbot.accounts.book import AccountBook
 from mailbot.config import Plan, Settings
-from mailbot.mail.parse import DEFAULT_MAX_BYTES, Mail, parse_mail
+from mailbot.mail.parse import DEFAULT_MAX_BYTES, Mail, decode_words, parse_mail
 from mailbot.mail.quotes import OwnText, strip_quoted_history
 from mailbot.mail.sender_auth import verify_sender
 from mailbot.triage.addresses import OwnAddresses
@@ -25,7 +25,9 @@ from mailbot.triage.decide import Decision, decide_requests
 from mailbot.triage.draft import DraftText, render_draft
 from mailbot.triage.extract import FoundAddress, extract_requests, fill_from_records
 from mailbot.triage.language import detect_language
+from mailbot.triage.record import TriageRecord, request_json
 from mailbot.triage.rules import Rules, load_rules
+from mailbot.vocabulary import InboundStatus, Intent, Outcome, SenderVerification
 
 
 @dataclass(frozen=True)
@@ -61,33 +63,19 @@ class TriageContext:
         )
 
 
-@dataclass
-class TriageResult:
+@dataclass(frozen=True, kw_only=True)
+class TriageResult(TriageRecord):
+    """The record triage stores about a mail, plus its dedup key and the draft to store with it."""
+
     dedup_key: str
-    message_id: str | None
-    sender: str | None
-    subject: str
-    date: str | None
-    intent: str
-    language: str | None
-    status: str  # triaged | needs_human | ignored
-    sender_verified: str
-    reason: str  # why this intent (or why a human must look)
-    requests: list[Decision] = field(default_factory=list)
     draft: DraftText | None = None
-    error: str | None = None
-    own_text: str = ""
-    quoted_text: str = ""
-    quote_uncertain: bool = False
-    addresses: list[FoundAddress] = field(default_factory=list)
-    defects: tuple[str, ...] = ()
 
     @property
-    def outcome(self) -> str:
-        if self.status == "ignored":
-            return "ignored"
+    def outcome(self) -> Outcome:
+        if self.status == InboundStatus.IGNORED:
+            return Outcome.IGNORED
         if not self.requests:
-            return "needs_human"
+            return Outcome.NEEDS_HUMAN
         return self.requests[0].outcome
 
     def to_json(self, file: str | None = None) -> dict[str, Any]:
@@ -101,17 +89,7 @@ class TriageResult:
             language=self.language,
             sender=self.sender,
             sender_verified=self.sender_verified,
-            requests=[
-                {
-                    "primary": d.request.primary,
-                    "team_member": d.request.team_member,
-                    "outcome": d.outcome,
-                    "rule": d.rule,
-                    "reason": d.reason,
-                    "action": d.action.as_dict() if d.action else None,
-                }
-                for d in self.requests
-            ],
+            requests=[request_json(d) for d in self.requests],
             draft=(
                 {
                     "to": self.draft.to,
@@ -133,16 +111,49 @@ class TriageResult:
         return obj
 
 
-def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
-    """Decide and draft for a parsed mail."""
-    base: dict[str, Any] = dict(
+def _result(
+    mail: Mail,
+    *,
+    verified: SenderVerification,
+    intent: Intent,
+    status: InboundStatus,
+    reason: str,
+    language: str | None = None,
+    split: OwnText | None = None,
+    requests: Sequence[Decision] = (),
+    addresses: Sequence[FoundAddress] = (),
+    draft: DraftText | None = None,
+    error: str | None = None,
+) -> TriageResult:
+    """The result for ``mail``: its headers as read, with what triage made of it."""
+    return TriageResult(
         dedup_key=mail.dedup_key,
         message_id=mail.message_id,
         sender=mail.sender,
+        sender_name=mail.sender_name,
+        to=decode_words(mail.header("to") or ""),
         subject=mail.subject,
         date=mail.date,
+        text_source=mail.text_source,
+        unreadable=mail.unreadable,
         defects=mail.defects,
+        intent=intent,
+        language=language,
+        status=status,
+        sender_verified=verified,
+        reason=reason,
+        requests=tuple(requests),
+        addresses=tuple(addresses),
+        own_text=split.own if split else "",
+        quoted_text=split.quoted if split else "",
+        quote_uncertain=split.uncertain if split else False,
+        draft=draft,
+        error=error,
     )
+
+
+def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
+    """Decide and draft for a parsed mail."""
     verified = verify_sender(
         auth_headers=mail.header_all("authentication-results"),
         sender=mail.sender,
@@ -153,30 +164,28 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
     ours = own_mail_reason(mail, own)
     if ours is not None:
         status, why = ours
-        return TriageResult(**base, intent="other", language=None, status=status, sender_verified=verified, reason=why)
+        return _result(mail, verified=verified, intent=Intent.OTHER, status=status, reason=why)
     auto = machine_mail_reason(mail, ctx.rules)
     if auto:
-        return TriageResult(
-            **base, intent="auto", language=None, status="ignored", sender_verified=verified, reason=auto
-        )
+        return _result(mail, verified=verified, intent=Intent.AUTO, status=InboundStatus.IGNORED, reason=auto)
     if mail.unreadable or not mail.sender:
         why = mail.unreadable or next((d for d in mail.defects if "From" in d), "no sender")
-        return TriageResult(
-            **base, intent="other", language=None, status="needs_human", sender_verified=verified, reason=why, error=why
+        return _result(
+            mail, verified=verified, intent=Intent.OTHER, status=InboundStatus.NEEDS_HUMAN, reason=why, error=why
         )
     split: OwnText = strip_quoted_history(mail.text, subject=mail.subject)
     language = detect_language(f"{mail.subject}\n{split.own}")
     intent, reason = classify_intent(own_text=split.own, subject=mail.subject, rules=ctx.rules, sender=mail.sender)
-    common: dict[str, Any] = dict(
-        **base,
-        language=language,
-        sender_verified=verified,
-        own_text=split.own,
-        quoted_text=split.quoted,
-        quote_uncertain=split.uncertain,
-    )
-    if intent == "other":
-        return TriageResult(**common, intent=intent, status="needs_human", reason=reason)
+    if intent == Intent.OTHER:
+        return _result(
+            mail,
+            verified=verified,
+            intent=intent,
+            status=InboundStatus.NEEDS_HUMAN,
+            reason=reason,
+            language=language,
+            split=split,
+        )
     requests, found = extract_requests(
         split.own,
         sender=mail.sender,
@@ -184,7 +193,7 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         own_addresses=own,
         forwarded_at=split.forwarded_at,
     )
-    if intent == "reactivate":
+    if intent == Intent.REACTIVATE:
         requests = [fill_from_records(r, accounts=ctx.accounts, sender=mail.sender) for r in requests]
     decisions: list[Decision] = decide_requests(
         requests,
@@ -196,16 +205,34 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         today=ctx.today,
     )
     if ctx.answer_since is not None and _sent_before(mail.date, ctx.answer_since):
-        why = f"dated before triage.answer_since ({ctx.answer_since.isoformat()}): recorded, not answered"
-        return TriageResult(
-            **common, intent=intent, status="needs_human", reason=why, requests=decisions, addresses=found
-        )
-    draft = render_draft(
+        status, draft = InboundStatus.NEEDS_HUMAN, None
+        reason = f"dated before triage.answer_since ({ctx.answer_since.isoformat()}): recorded, not answered"
+    else:
+        to = reply_address(sender=mail.sender, reply_to=mail.reply_to, verified=verified)
+        status, draft = InboundStatus.TRIAGED, _draft(mail, ctx, decisions, intent=intent, language=language, to=to)
+    return _result(
+        mail,
+        verified=verified,
+        intent=intent,
+        status=status,
+        reason=reason,
+        language=language,
+        split=split,
+        requests=decisions,
+        addresses=found,
+        draft=draft,
+    )
+
+
+def _draft(
+    mail: Mail, ctx: TriageContext, decisions: list[Decision], *, intent: Intent, language: str, to: str
+) -> DraftText:
+    return render_draft(
         decisions=decisions,
         intent=intent,
         language=language,
         customer_name=mail.sender_name,
-        to=reply_address(sender=mail.sender, reply_to=mail.reply_to, verified=verified),
+        to=to,
         subject=mail.subject,
         message_id=mail.message_id,
         references=mail.references,
@@ -213,12 +240,9 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         support_address=ctx.support_address,
         templates_path=ctx.templates_path,
     )
-    return TriageResult(
-        **common, intent=intent, status="triaged", reason=reason, requests=decisions, draft=draft, addresses=found
-    )
 
 
-def own_mail_reason(mail: Mail, own: OwnAddresses) -> tuple[str, str] | None:
+def own_mail_reason(mail: Mail, own: OwnAddresses) -> tuple[InboundStatus, str] | None:
     """(status, reason) when the mail is ours or would make us answer ourselves; else None.
 
     Our own reply coming back (our From and a Message-ID of our domain: a Cc, a
@@ -229,21 +253,21 @@ def own_mail_reason(mail: Mail, own: OwnAddresses) -> tuple[str, str] | None:
     if mail.sender and mail.sender in own:
         msgid_domain = (mail.message_id or "").strip("<>").rpartition("@")[2].lower()
         if msgid_domain in own.domains:
-            return "ignored", f"our own reply came back (From {mail.sender}, Message-ID {mail.message_id})"
-        return "needs_human", f"from our own address {mail.sender}: recorded, never answered"
+            return InboundStatus.IGNORED, f"our own reply came back (From {mail.sender}, Message-ID {mail.message_id})"
+        return InboundStatus.NEEDS_HUMAN, f"from our own address {mail.sender}: recorded, never answered"
     if mail.reply_to and mail.reply_to in own:
-        return "needs_human", f"Reply-To is our own address {mail.reply_to}: recorded, never answered"
+        return InboundStatus.NEEDS_HUMAN, f"Reply-To is our own address {mail.reply_to}: recorded, never answered"
     return None
 
 
-def reply_address(*, sender: str, reply_to: str | None, verified: str) -> str:
+def reply_address(*, sender: str, reply_to: str | None, verified: SenderVerification) -> str:
     """Where the draft goes: ``Reply-To`` only for a verified sender, else ``From``.
 
     An unverified mail's Reply-To is whatever its writer chose: a draft that states
     the From's account facts must not go there (issue 13). The agent is shown when
     the recipient is not the sender.
     """
-    if reply_to and verified == "pass":
+    if reply_to and verified == SenderVerification.PASS:
         return reply_to
     return sender
 
@@ -270,17 +294,11 @@ def triage_message(raw: bytes, ctx: TriageContext) -> TriageResult:
         if mail is None:
             mail = parse_mail(b"", max_bytes=ctx.max_bytes)
             mail = replace(mail, raw_sha256=hashlib.sha256(raw).hexdigest())
-        return TriageResult(
-            dedup_key=mail.dedup_key,
-            message_id=mail.message_id,
-            sender=mail.sender,
-            subject=mail.subject,
-            date=mail.date,
-            intent="other",
-            language=None,
-            status="needs_human",
-            sender_verified="unknown",
+        return _result(
+            mail,
+            verified=SenderVerification.UNKNOWN,
+            intent=Intent.OTHER,
+            status=InboundStatus.NEEDS_HUMAN,
             reason=why,
             error=why,
-            defects=mail.defects,
         )

@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailbot.vocabulary import InboundStatus, Outcome
+
 EXAMPLES_PER_OUTCOME = 3
 _NUMBER = re.compile(r"\d[\d,.]*")
 _PATH_AFTER = re.compile(r"^(cannot read|no such file or folder:?)\s+\S+?(:|$)")
@@ -29,10 +31,10 @@ def row_outcome(row: dict[str, Any]) -> str:
     request's outcome, or error for a file that could not be read at all."""
     if "intent" not in row:
         return "error"
-    if row.get("status") == "ignored":
-        return "ignored"
+    if row.get("status") == InboundStatus.IGNORED:
+        return Outcome.IGNORED
     requests = row.get("requests") or []
-    return str(requests[0]["outcome"]) if requests else "needs_human"
+    return str(requests[0]["outcome"]) if requests else Outcome.NEEDS_HUMAN
 
 
 @dataclass

@@ -13,16 +13,18 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, func, select
+from markupsafe import Markup
+from sqlmodel import select
 
-from mailbot.accounts.database import find_account
+from mailbot.accounts.database import DbAccountBook
 from mailbot.db.engine import new_session
 from mailbot.errors import DraftNotFound, DraftStateError, OutboxError, ReviewError, StaleDecision
-from mailbot.models import MAX_ROW_ID, Account, Draft, OutboxMessage
+from mailbot.models import MAX_ROW_ID, Draft, OutboxMessage
 from mailbot.outbox.resend import reply_of_draft, resend
 from mailbot.review.approve import approve, reject
 from mailbot.review.audit import list_audit
-from mailbot.review.read_model import find_draft, mail_view, recipient_is_sender
+from mailbot.review.read_model import address_spans, find_draft, mail_view, recipient_is_sender, stored_record
+from mailbot.triage.record import decisions_of
 from mailbot.web.auth import HOME, LoggedIn
 from mailbot.web.present import OUTCOMES, mark_addresses, request_addresses
 from mailbot.web.queue import (
@@ -74,18 +76,16 @@ def queue_page(request: Request, agent: LoggedIn) -> Response:
     )
 
 
-def _account_card(session: Session, state: ConsoleState, email: str | None) -> dict[str, Any] | None:
+def _account_card(book: DbAccountBook, state: ConsoleState, email: str | None) -> dict[str, Any] | None:
     """One side of the "matched records" comparison, with the primary's seats in use."""
     if not email:
         return None
-    account = find_account(session=session, email=email)
+    account = book.by_email(email)
     if account is None:
         return {"email": email, "account": None}
     plan = state.settings.plans.get(account.plan)
-    linked = session.exec(
-        select(func.count()).select_from(Account).where(col(Account.primary_account_id) == account.account_id)
-    ).one()
-    primary = session.get(Account, account.primary_account_id) if account.primary_account_id else None
+    linked = len(book.linked_members(account.account_id))
+    primary = book.by_id(account.primary_account_id) if account.primary_account_id else None
     return {"email": email, "account": account, "plan": plan, "linked": linked, "primary": primary}
 
 
@@ -94,27 +94,35 @@ def draft_page_context(request: Request, draft_id: int) -> dict[str, Any]:
     state = console_state(request)
     with new_session(state.engine) as session:
         draft, inbound = find_draft(session=session, draft_id=draft_id)
+        record = stored_record(inbound) if inbound else None
         mail = mail_view(inbound, max_bytes=state.settings.triage.max_message_bytes) if inbound else None
-        primaries, members = request_addresses(draft.requests)
+        decisions = decisions_of(draft.requests)
+        primaries, members = request_addresses(decisions)
+        book = DbAccountBook(session)
         requests = [
             {
-                "request": r,
-                "primary": _account_card(session, state, r.get("primary")),
-                "team_member": _account_card(session, state, r.get("team_member")),
+                "request": d,
+                "primary": _account_card(book, state, d.request.primary),
+                "team_member": _account_card(book, state, d.request.team_member),
             }
-            for r in draft.requests
+            for d in decisions
         ]
         newer, older = pending_neighbours(session=session, draft=draft)
         audit = list_audit(session=session, draft_id=draft.id, limit=50)
         reply = session.exec(select(OutboxMessage).where(OutboxMessage.draft_id == draft.id)).first()
+    own_html = quoted_html = Markup("")
+    if record is not None and mail is not None:
+        own_spans, quoted_spans = address_spans(record, mail)
+        own_html = mark_addresses(mail["own_text"], own_spans, primaries=primaries, members=members)
+        quoted_html = mark_addresses(mail["quoted_text"], quoted_spans, primaries=primaries, members=members)
     return {
         "draft": draft,
         "recipient_is_sender": recipient_is_sender(draft),
         "inbound": inbound,
-        "triage_reason": (inbound.result or {}).get("reason") if inbound else None,
+        "triage_reason": record.reason if record else None,
         "mail": mail,
-        "own_html": mark_addresses(mail["own_text"], primaries=primaries, members=members) if mail else "",
-        "quoted_html": mark_addresses(mail["quoted_text"], primaries=primaries, members=members) if mail else "",
+        "own_html": own_html,
+        "quoted_html": quoted_html,
         "requests": requests,
         "newer": newer,
         "older": older,
@@ -157,8 +165,8 @@ def _stale_problem(draft_id: int, exc: StaleDecision, request: Request) -> dict[
     with new_session(console_state(request).engine) as session:
         draft, _ = find_draft(session=session, draft_id=draft_id)
     changes = [
-        {"request": shown, "before": shown.get("outcome"), "now": now}
-        for shown, now in zip(draft.requests, exc.outcomes, strict=False)
+        {"request": shown.request, "before": shown.outcome, "now": now}
+        for shown, now in zip(decisions_of(draft.requests), exc.outcomes, strict=False)
     ]
     return {"kind": "stale", "title": "Not approved: the records changed", "message": str(exc), "changes": changes}
 

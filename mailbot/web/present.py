@@ -7,41 +7,49 @@ the only tags in the result are the ones written here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup, escape
 
-from mailbot.triage.addresses import find_addresses, normalize_address
+from mailbot.triage.addresses import normalize_address
+from mailbot.triage.decide import Decision
+from mailbot.vocabulary import REQUEST_OUTCOMES, DraftStatus, Outcome, SenderVerification
 
 #: Outcome → badge tone. ok: the action can be applied; info: nothing to change;
 #: ask: the customer must tell or do something; no: support must explain a refusal.
-OUTCOME_TONES = {
-    "ready_to_link": "ok",
-    "ready_to_reactivate": "ok",
-    "already_linked": "info",
-    "already_active": "info",
-    "need_info": "ask",
-    "confirm_from_primary": "ask",
-    "team_member_not_registered": "ask",
-    "primary_not_found": "ask",
-    "not_linked": "ask",
-    "sender_unverified": "no",
-    "linked_elsewhere": "no",
-    "no_free_seat": "no",
-    "primary_inactive": "no",
-    "primary_not_renewed": "no",
-    "plan_excludes_team_members": "no",
-    "agency_plan": "no",
+_TONE_OF_OUTCOME = {
+    Outcome.READY_TO_LINK: "ok",
+    Outcome.READY_TO_REACTIVATE: "ok",
+    Outcome.ALREADY_LINKED: "info",
+    Outcome.ALREADY_ACTIVE: "info",
+    Outcome.NEED_INFO: "ask",
+    Outcome.CONFIRM_FROM_PRIMARY: "ask",
+    Outcome.TEAM_MEMBER_NOT_REGISTERED: "ask",
+    Outcome.PRIMARY_NOT_FOUND: "ask",
+    Outcome.NOT_LINKED: "ask",
 }
-OUTCOMES = tuple(OUTCOME_TONES)
+#: Every outcome a request can have, in the order of the tables; the ones not
+#: named above are refusals support must explain.
+OUTCOME_TONES: dict[str, str] = {outcome: _TONE_OF_OUTCOME.get(outcome, "no") for outcome in REQUEST_OUTCOMES}
+#: The queue's outcome filters: what can be applied first, refusals last.
+OUTCOMES = tuple(sorted(OUTCOME_TONES, key=lambda outcome: ("ok", "info", "ask", "no").index(OUTCOME_TONES[outcome])))
 
-STATUS_TONES = {"pending": "ask", "approved": "info", "sent": "ok", "rejected": "muted", "failed": "no"}
+STATUS_TONES: dict[str, str] = {
+    DraftStatus.PENDING: "ask",
+    DraftStatus.APPROVED: "info",
+    DraftStatus.SENT: "ok",
+    DraftStatus.REJECTED: "muted",
+    DraftStatus.FAILED: "no",
+    DraftStatus.SUPERSEDED: "muted",
+    DraftStatus.ACTION_FAILED: "no",
+}
 
 #: sender_verified → (badge tone, label). ``pass`` gets no badge: only exceptions stand out.
 VERIFICATION_BADGES = {
-    "fail": ("no", "sender unverified"),
-    "unknown": ("ask", "sender not checked"),
+    SenderVerification.FAIL: ("no", "sender unverified"),
+    SenderVerification.UNKNOWN: ("ask", "sender not checked"),
 }
 
 
@@ -57,15 +65,17 @@ def outcome_label(outcome: str | None) -> str:
     return (outcome or "unknown").replace("_", " ")
 
 
-def mark_addresses(text: str, *, primaries: set[str], members: set[str]) -> Markup:
-    """``text`` escaped, each address found by triage's own finder wrapped in ``<mark>``.
+def mark_addresses(
+    text: str, spans: Iterable[tuple[str, int, int]], *, primaries: set[str], members: set[str]
+) -> Markup:
+    """``text`` escaped, each address triage found (``spans``, in order) wrapped in ``<mark>``.
 
     The mark's class tells the role the decision gave the address, so the agent
     sees at a glance which words the requests came from.
     """
     out: list[str] = []
     last = 0
-    for address, start, end in find_addresses(text):
+    for address, start, end in spans:
         normal = normalize_address(address)
         role = "primary" if normal in primaries else "member" if normal in members else "other"
         out.append(str(escape(text[last:start])))
@@ -75,9 +85,11 @@ def mark_addresses(text: str, *, primaries: set[str], members: set[str]) -> Mark
     return Markup("".join(out))
 
 
-def request_addresses(requests: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
-    primaries = {str(r["primary"]).lower() for r in requests if r.get("primary")}
-    members = {str(r["team_member"]).lower() for r in requests if r.get("team_member")}
+def request_addresses(decisions: Iterable[Decision]) -> tuple[set[str], set[str]]:
+    """The primaries and the team members of the requests, lower-cased."""
+    requests = [d.request for d in decisions]
+    primaries = {r.primary.lower() for r in requests if r.primary}
+    members = {r.team_member.lower() for r in requests if r.team_member}
     return primaries, members
 
 

@@ -18,17 +18,19 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from mailbot.models import Draft
 from mailbot.review.read_model import DRAFT_STATUSES
+from mailbot.triage.record import decisions_of
+from mailbot.vocabulary import DraftStatus, Intent
 
 STATUS_CHOICES = (*DRAFT_STATUSES, "all")
-INTENTS = ("link", "reactivate")
+INTENTS = (Intent.LINK, Intent.REACTIVATE)  # the intents that get a draft
 LANGUAGES = ("de", "en")
-DECIDED = ("approved", "sent", "rejected", "failed")
+DECIDED = (DraftStatus.APPROVED, DraftStatus.SENT, DraftStatus.REJECTED, DraftStatus.FAILED)
 MAX_ROWS = 2000
 
 
 @dataclass(frozen=True)
 class QueueFilter:
-    status: str = "pending"
+    status: str = DraftStatus.PENDING
     intent: str = ""
     outcome: str = ""
     language: str = ""
@@ -37,11 +39,11 @@ class QueueFilter:
     @classmethod
     def from_query(cls, params: dict[str, str]) -> QueueFilter:
         """Unknown values fall back to "no filter" rather than an error page."""
-        status = params.get("status", "pending")
+        status = params.get("status", DraftStatus.PENDING)
         intent = params.get("intent", "")
         language = params.get("language", "")
         return cls(
-            status=status if status in STATUS_CHOICES else "pending",
+            status=status if status in STATUS_CHOICES else DraftStatus.PENDING,
             intent=intent if intent in INTENTS else "",
             outcome=params.get("outcome", "").strip()[:64],
             language=language if language in LANGUAGES else "",
@@ -58,7 +60,7 @@ class QueueFilter:
             "q": self.address,
         }
         values.update(changes)
-        return {k: v for k, v in values.items() if v and not (k == "status" and v == "pending")}
+        return {k: v for k, v in values.items() if v and not (k == "status" and v == DraftStatus.PENDING)}
 
 
 @dataclass
@@ -71,14 +73,14 @@ class QueueView:
 
 def draft_outcomes(draft: Draft) -> list[str]:
     """The outcomes of the draft's requests, each once, in the customer's order."""
-    return list(dict.fromkeys(str(r.get("outcome")) for r in draft.requests if r.get("outcome")))
+    return list(dict.fromkeys(d.outcome for d in decisions_of(draft.requests)))
 
 
 def draft_addresses(draft: Draft) -> set[str]:
     """Every address the draft is about: sender, recipient, and both sides of each request."""
     found = {draft.sender, draft.to}
-    for request in draft.requests:
-        found.update((request.get("primary"), request.get("team_member")))
+    for decision in decisions_of(draft.requests):
+        found.update((decision.request.primary, decision.request.team_member))
     return {a.lower() for a in found if a}
 
 
@@ -119,7 +121,7 @@ def count_outcomes(drafts: Iterable[Draft]) -> dict[str, int]:
 
 def pending_neighbours(*, session: Session, draft: Draft) -> tuple[int | None, int | None]:
     """(newer, older) pending drafts around ``draft`` in queue order, for the j/k keys."""
-    ids = list(session.exec(newest_first(select(Draft.id)).where(Draft.status == "pending")))
+    ids = list(session.exec(newest_first(select(Draft.id)).where(col(Draft.status) == DraftStatus.PENDING)))
     if draft.id not in ids:  # decided already: "next" is the top of the queue
         return None, (ids[0] if ids else None)
     at = ids.index(draft.id)
