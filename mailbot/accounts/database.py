@@ -55,6 +55,9 @@ class DbAccountBook:
             self._members[primary_id] = self._rows("primary_account_id = :id ORDER BY account_id", id=primary_id)
         return self._members[primary_id]
 
+    def close(self) -> None:
+        """The connection belongs to the caller: nothing to release here."""
+
 
 def _typed(row: Any) -> tuple[Any, ...]:
     """SQLite hands dates back as text through text(); PostgreSQL as dates."""

@@ -37,13 +37,17 @@ def accounts_show(
     email: str,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
-    """One account record, with the CSV's fields."""
-    from mailbot.accounts.database import DbAccountBook
+    """One account record, with the CSV's fields (from the table or the API, as [accounts] source says)."""
+    from mailbot.accounts.source import open_account_book
     from mailbot.db.engine import make_engine, new_session
 
     settings = settings_of(ctx)
     with new_session(make_engine(settings.database.url)) as session:
-        account = DbAccountBook(session).by_email(email.strip())
+        book = open_account_book(settings, connection=session)
+        try:
+            account = book.by_email(email.strip())
+        finally:
+            book.close()
     if account is None:
         err_console.print(shown(f"no account has the address {email.strip().lower()}", one_line=True))
         raise typer.Exit(1)
