@@ -94,3 +94,11 @@ class AccountApiRefused(AccountApiError):
         super().__init__(message)
         self.status = status
         self.vendor_message = vendor_message
+
+
+class ActionRefused(ReviewError):
+    """The vendor's account system refused an approved action: the draft is ``action_failed``."""
+
+    def __init__(self, message: str, *, vendor_message: str) -> None:
+        super().__init__(message)
+        self.vendor_message = vendor_message

@@ -80,3 +80,8 @@ def row_of(record: AccountRecord) -> Account:
     from mailbot.models import Account
 
     return Account(**{name: getattr(record, name) for name in CSV_FIELDS})
+
+
+def record_of(row: Account) -> AccountRecord:
+    """An ORM row as the plain record everyone else reads (e.g. a change's before and after)."""
+    return AccountRecord(*(getattr(row, name) for name in CSV_FIELDS))

@@ -243,14 +243,15 @@ class Fault:
 @dataclass
 class FaultPlan:
     faults: list[Fault] = field(default_factory=list)
-    requests: Counter[str] = field(default_factory=Counter)
+    requests: Counter[str] = field(default_factory=Counter)  # per method and path
+    targets: Counter[str] = field(default_factory=Counter)  # per method, path and query
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def take(self, method: str, path: str) -> Fault | None:
+    def take(self, method: str, path: str, query: str = "") -> Fault | None:
         """Count the request; the first matching fault is used up by one."""
-        route = f"{method} {path.split('?')[0]}"
         with self._lock:
-            self.requests[route] += 1
+            self.requests[f"{method} {path}"] += 1
+            self.targets[f"{method} {path}" + (f"?{query}" if query else "")] += 1
             for fault in self.faults:
                 if fault.matches(method, path):
                     fault.times -= 1
@@ -286,7 +287,7 @@ class FaultInjector:
         if scope["type"] != "http" or scope["path"].startswith("/_test/"):
             await self.app(scope, receive, send)
             return
-        fault = self.plan.take(scope["method"], scope["path"])
+        fault = self.plan.take(scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"))
         if fault is None:
             await self.app(scope, receive, send)
         elif fault.after_apply:
@@ -399,6 +400,7 @@ def _add_test_controls(api: FastAPI, *, store: AccountStore, plan: FaultPlan) ->
         )
         plan.faults.clear()
         plan.requests.clear()
+        plan.targets.clear()
         return {"accounts": len(rows)}
 
     @api.post("/_test/faults")
@@ -408,7 +410,7 @@ def _add_test_controls(api: FastAPI, *, store: AccountStore, plan: FaultPlan) ->
 
     @api.get("/_test/stats")
     def stats() -> Any:
-        return {"requests": dict(plan.requests), "applied": store.applied()}
+        return {"requests": dict(plan.requests), "targets": dict(plan.targets), "applied": store.applied()}
 
 
 def main(argv: list[str] | None = None) -> None:

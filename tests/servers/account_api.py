@@ -74,6 +74,10 @@ class AccountApiServer:
         """API requests served so far (look-ups and changes, faults included)."""
         return sum(self.stats()["requests"].values())
 
+    def targets(self) -> dict[str, int]:
+        """Requests per method, path and query: how often each address was asked for."""
+        return self.stats()["targets"]
+
     def applied(self) -> list[dict[str, Any]]:
         return self.stats()["applied"]
 
