@@ -404,3 +404,24 @@ def test_accounts_changes_lists_what_the_api_confirmed(setup: Setup) -> None:
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     later_run = run_cli("--config", str(config), "accounts", "changes", "--since", tomorrow, cwd=setup.tmp_path)
     assert later_run.stdout.splitlines() == [later_run.stdout.splitlines()[0]]  # the CSV header only
+
+
+def test_status_counts_held_replies_and_fails_on_an_action_failing_too_long(setup: Setup) -> None:
+    from mailbot.status import check_health
+
+    draft = setup.link_draft()
+    setup.api.fault("status", method="POST", status=503, times=3)
+    approve(engine=setup.engine, settings=setup.settings, draft_id=draft.id, agent="alice", today=TODAY)
+    config = setup.config_file()
+    fresh = run_cli("--config", str(config), "status", "--json", cwd=setup.tmp_path)
+    report = json.loads(fresh.stdout)
+    assert (report["held_replies"], report["failing_actions"]) == (1, 1)
+    assert fresh.returncode == 0, report["problems"]  # failing, but not yet for long
+    late = check_health(
+        engine=setup.engine, max_age=timedelta(days=1), max_failing=timedelta(minutes=60), now=later(90)
+    )
+    assert not late.ok
+    assert late.problems == [
+        "1 account actions are failing; the oldest for 90 minutes "
+        "(their replies are held; see `mailbot drafts list --status approved`)"
+    ]
