@@ -34,8 +34,8 @@ from mailbot.triage.decide import Action, Decision, decide_requests
 from mailbot.triage.record import decisions_of
 from mailbot.vocabulary import DraftStatus, Intent, SenderVerification
 
-#: A draft whose action the vendor refused may be approved again (after an edit) or rejected.
-REJECTABLE = (DraftStatus.PENDING, DraftStatus.ACTION_FAILED)
+#: Drafts an agent may still decide on: a refused action's draft may be approved again (after an edit) or rejected.
+OPEN_FOR_REVIEW = (DraftStatus.PENDING, DraftStatus.ACTION_FAILED)
 
 
 @dataclass(frozen=True)
@@ -225,11 +225,19 @@ def reject(*, engine: Engine, draft_id: int, agent: str, reason: str) -> Draft:
         raise ReviewError("a rejection needs a reason")
     with Session(engine, expire_on_commit=False) as session:
         draft = claim_draft(
-            session, draft_id, status=DraftStatus.REJECTED, agent=agent, reason=reason.strip(), claimable=REJECTABLE
+            session,
+            draft_id,
+            status=DraftStatus.REJECTED,
+            agent=agent,
+            reason=reason.strip(),
+            claimable=OPEN_FOR_REVIEW,
         )
         session.exec(
             update(AccountAction)
-            .where(col(AccountAction.draft_id) == draft_id, col(AccountAction.status).in_(["queued", "retry"]))
+            .where(
+                col(AccountAction.draft_id) == draft_id,
+                col(AccountAction.status).in_([ActionStatus.QUEUED, ActionStatus.RETRY]),
+            )
             .values(status=ActionStatus.CANCELLED)
         )
         session.add(AuditEvent(agent=agent, action="rejected", draft_id=draft_id, detail={"reason": reason.strip()}))

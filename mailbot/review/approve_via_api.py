@@ -31,7 +31,7 @@ from mailbot.models import AccountAction, ActionStatus, AuditEvent, Draft, Outbo
 from mailbot.outbox.actions import new_action_job, perform_actions
 from mailbot.outbox.queue import as_utc
 from mailbot.review.approve import (
-    REJECTABLE,
+    OPEN_FOR_REVIEW,
     ApprovalResult,
     apply_edit,
     audit_stale,
@@ -47,7 +47,7 @@ def approve_via_api(
     """See the module doc; raises ``StaleDecision``, ``ActionRefused`` or an ``AccountApiError``."""
     with new_session(engine) as session:
         previous = session.exec(select(Draft.status).where(col(Draft.id) == draft_id)).first()
-        draft = claim_draft(session, draft_id, status="approved", agent=agent, claimable=REJECTABLE)
+        draft = claim_draft(session, draft_id, status="approved", agent=agent, claimable=OPEN_FOR_REVIEW)
         session.commit()
     client = open_account_api(settings)
     try:
