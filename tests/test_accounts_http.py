@@ -180,11 +180,11 @@ def test_the_source_setting_chooses_the_book(api: AccountApiServer) -> None:
 @pytest.mark.parametrize(
     ("accounts", "message"),
     [
-        ({"source": "ldap"}, "accounts.source: expected one of database, http"),
-        ({"source": "http", "token": "t"}, "accounts.url: expected an http(s) URL"),
-        ({"source": "http", "url": "https://api.example"}, "accounts.token: required"),
+        ({"source": "http", "token": "t"}, "accounts.url: required when accounts.source = 'http'"),
+        ({"source": "http", "url": "https://api.example"}, "accounts.token: required when accounts.source = 'http'"),
     ],
 )
-def test_bad_accounts_settings_name_the_key(accounts: dict, message: str) -> None:
-    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+def test_the_http_source_needs_a_url_and_a_token(accounts: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
         settings_from_mapping({"accounts": accounts}, env={})
+    assert str(caught.value) == message

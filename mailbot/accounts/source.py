@@ -36,7 +36,7 @@ def open_account_api(settings: Settings) -> AccountApiClient:
     accounts = settings.accounts
     return AccountApiClient(
         url=accounts.url,
-        token=accounts.token,
+        token=accounts.token.get_secret_value(),  # unwrapped only here, into the header
         timeout=accounts.timeout,
         retries=accounts.retries,
         retry_base_seconds=accounts.retry_base_seconds,
