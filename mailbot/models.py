@@ -156,14 +156,14 @@ class AccountAction(SQLModel, table=True):
     source: str = "database"  # database | http: where the change was made
     agent: str
     attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=utcnow)
-    failing_since: datetime | None = None  # the first temporary failure in a row
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    failing_since: datetime | None = Field(default=None, sa_type=UtcDateTime)  # first of the failures in a row
     last_error: str | None = None
     vendor_message: str | None = None  # the API's refusal, verbatim
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    created_at: datetime = Field(default_factory=utcnow)
-    confirmed_at: datetime | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    confirmed_at: datetime | None = Field(default=None, index=True, sa_type=UtcDateTime)
 
 
 class AuditEvent(SQLModel, table=True):

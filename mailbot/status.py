@@ -101,7 +101,7 @@ def _check_actions(session: Session, health: Health, *, now: datetime, max_faili
         session.exec(select(AccountAction.failing_since).where(col(AccountAction.status) == ActionStatus.RETRY))
     )
     health.failing_actions = len(since)
-    oldest = min((moment for s in since if (moment := _aware(s)) is not None), default=None)
+    oldest = min((moment for moment in since if moment is not None), default=None)
     if oldest is not None and now - oldest > max_failing:
         minutes = int((now - oldest).total_seconds() // 60)
         health.problems.append(

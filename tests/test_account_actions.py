@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,10 +25,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from mailbot.config import Settings, settings_from_mapping
+from mailbot.db.types import as_utc
 from mailbot.errors import ActionRefused, DraftStateError
 from mailbot.models import AccountAction, Draft, OutboxMessage
 from mailbot.outbox.actions import retry_due_actions
-from mailbot.outbox.queue import as_utc, deliver_queued
+from mailbot.outbox.queue import deliver_queued
 from mailbot.review.approve import approve, reject
 
 TODAY = date(2026, 6, 15)
@@ -147,7 +148,7 @@ def run_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.Completed
 
 
 def later(minutes: float) -> datetime:
-    return as_utc() + timedelta(minutes=minutes)
+    return datetime.now(UTC) + timedelta(minutes=minutes)
 
 
 def test_polling_asks_the_api_and_changes_nothing(setup: Setup) -> None:

@@ -43,9 +43,7 @@ def applied_changes(*, session: Session, since: date | None = None) -> list[dict
 
 
 def _change(row: AccountAction) -> dict[str, Any]:
-    at = row.confirmed_at
-    if at is not None and at.tzinfo is None:  # SQLite hands back naive UTC
-        at = at.replace(tzinfo=UTC)
+    at = row.confirmed_at  # aware UTC on both databases (UtcDateTime)
     return {
         "at": at.isoformat(timespec="seconds") if at else None,
         "action": row.kind,

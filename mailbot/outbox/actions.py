@@ -24,7 +24,7 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import exists, update
 from sqlalchemy.engine import Engine
@@ -35,10 +35,11 @@ from mailbot.accounts.book import AccountRecord
 from mailbot.accounts.http import MAX_BACKOFF_SECONDS, MAX_RETRY_AFTER_SECONDS, AccountApiClient
 from mailbot.config import Settings
 from mailbot.db.engine import new_session
+from mailbot.db.types import as_utc
 from mailbot.errors import AccountApiError, AccountApiRefused, AccountApiUnauthorized, AccountApiUnavailable
 from mailbot.models import AccountAction, ActionStatus, AuditEvent, Draft, OutboxMessage
 from mailbot.outbox.backoff import backoff_seconds
-from mailbot.outbox.queue import as_utc, queue_reply
+from mailbot.outbox.queue import queue_reply
 from mailbot.triage.decide import Action
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def perform_actions(
     summary = summary if summary is not None else ActionSummary()
 
     def clock() -> datetime:
-        return as_utc(now)
+        return _clock(now)
 
     for job_id in _open_jobs(engine, draft_id):
         job = _claim(engine, job_id, due_by=due_by, now=clock(), lease_for=lease(client))
@@ -170,7 +171,7 @@ def retry_due_actions(*, engine: Engine, settings: Settings, now: datetime | Non
                 settings=settings,
                 client=client,
                 draft_id=draft_id,
-                due_by=as_utc(now),
+                due_by=_clock(now),
                 summary=summary,
                 now=now,
             )
@@ -179,6 +180,11 @@ def retry_due_actions(*, engine: Engine, settings: Settings, now: datetime | Non
     finally:
         client.close()
     return summary
+
+
+def _clock(now: datetime | None) -> datetime:
+    """The fixed clock a caller passed (naive means UTC), else the real one."""
+    return datetime.now(UTC) if now is None else as_utc(now)
 
 
 def _waiting_drafts(engine: Engine) -> list[int]:

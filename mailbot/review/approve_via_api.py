@@ -27,9 +27,8 @@ from mailbot.accounts.source import open_account_api
 from mailbot.config import Settings
 from mailbot.db.engine import new_session
 from mailbot.errors import ActionRefused
-from mailbot.models import AccountAction, ActionStatus, AuditEvent, Draft, OutboxMessage
+from mailbot.models import AccountAction, ActionStatus, AuditEvent, Draft, OutboxMessage, utcnow
 from mailbot.outbox.actions import new_action_job, perform_actions
-from mailbot.outbox.queue import as_utc
 from mailbot.review.approve import (
     OPEN_FOR_REVIEW,
     ApprovalResult,
@@ -67,7 +66,7 @@ def approve_via_api(
         if changes:
             _unclaim(engine, draft_id, previous=previous or "pending")
             audit_stale(engine, draft_id=draft_id, agent=agent, changes=changes, decisions=decisions)
-        now = as_utc()
+        now = utcnow()
         with new_session(engine) as session:
             fresh = session.get(Draft, draft_id, populate_existing=True)
             assert fresh is not None

@@ -5,8 +5,8 @@ crashes; with the database source the row is written confirmed in the approval's
 transaction. ``mailbot accounts changes`` lists the confirmed rows. A new table:
 no existing row is touched.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
