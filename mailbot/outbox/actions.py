@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, update
 from sqlalchemy.engine import Engine
@@ -40,7 +41,6 @@ from mailbot.errors import AccountApiError, AccountApiRefused, AccountApiUnautho
 from mailbot.models import AccountAction, ActionStatus, AuditEvent, Draft, OutboxMessage
 from mailbot.outbox.backoff import backoff_seconds
 from mailbot.outbox.queue import queue_reply
-from mailbot.triage.decide import Action
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +74,25 @@ class ActionSummary:
 
 
 def new_action_job(
-    *, draft_id: int, position: int, action: Action, agent: str, before: Mapping[str, object] | None, now: datetime
+    *,
+    draft_id: int,
+    position: int,
+    action: Mapping[str, Any],
+    agent: str,
+    before: Mapping[str, object] | None,
+    now: datetime,
 ) -> AccountAction:
-    """A job with its own key, stored before anything is sent; its lease keeps retries off it for now."""
+    """A job with its own key, stored before anything is sent; its lease keeps retries off it for now.
+
+    ``action`` is the decision's ``Action.as_dict()``: plain values, as the job stores them.
+    """
     return AccountAction(
         draft_id=draft_id,
         position=position,
-        kind=action.kind,
-        account_id=action.team_member_id,
-        email=action.team_member,
-        action=action.as_dict(),
+        kind=str(action["kind"]),
+        account_id=int(action["team_member_id"]),
+        email=str(action["team_member"]),
+        action=dict(action),
         idempotency_key=str(uuid.uuid4()),
         status=ActionStatus.QUEUED,
         source="http",

@@ -87,7 +87,7 @@ def approve_via_api(
                     new_action_job(
                         draft_id=draft_id,
                         position=position,
-                        action=decision.action,
+                        action=decision.action.as_dict(),
                         agent=agent,
                         before=befores.get(position),
                         now=now,
