@@ -15,7 +15,7 @@ from sqlalchemy import Engine, exists, func
 from sqlmodel import Session, col, select
 
 from mailbot.models import AccountAction, ActionStatus, Draft, MailboxState, OutboxMessage
-from mailbot.vocabulary import OutboxStatus
+from mailbot.vocabulary import DraftStatus, OutboxStatus
 
 
 @dataclass
@@ -92,7 +92,7 @@ def _check_actions(session: Session, health: Health, *, now: datetime, max_faili
         select(func.count())
         .select_from(Draft)
         .where(
-            col(Draft.status) == "approved",
+            col(Draft.status) == DraftStatus.APPROVED,
             exists().where(col(AccountAction.draft_id) == Draft.id),
             ~exists().where(col(OutboxMessage.draft_id) == Draft.id),
         )

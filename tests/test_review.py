@@ -261,4 +261,4 @@ def test_only_approval_queues_replies() -> None:
     assert review.count("queue_reply(") == 1 and "def approve(" in review
     actions = (package / "outbox" / "actions.py").read_text(encoding="utf-8")
     assert actions.count("queue_reply(") == 1
-    assert 'draft.status != "approved"' in actions and "position not in confirmed" in actions
+    assert "draft.status != DraftStatus.APPROVED" in actions and "position not in confirmed" in actions

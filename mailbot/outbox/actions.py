@@ -41,6 +41,7 @@ from mailbot.errors import AccountApiError, AccountApiRefused, AccountApiUnautho
 from mailbot.models import AccountAction, ActionStatus, AuditEvent, Draft, OutboxMessage
 from mailbot.outbox.backoff import backoff_seconds
 from mailbot.outbox.queue import queue_reply
+from mailbot.vocabulary import DraftStatus
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ def _waiting_drafts(engine: Engine) -> list[int]:
         query = (
             select(Draft.id)
             .where(
-                col(Draft.status) == "approved",
+                col(Draft.status) == DraftStatus.APPROVED,
                 exists().where(col(AccountAction.draft_id) == Draft.id),
                 ~exists().where(col(OutboxMessage.draft_id) == Draft.id),
             )
@@ -235,7 +236,7 @@ def _claim(
             .where(col(AccountAction.id) == job_id, condition)
             .where(
                 # its draft must still want it (a refusal or a reject since stops it)
-                exists().where(col(Draft.id) == AccountAction.draft_id, col(Draft.status) == "approved")
+                exists().where(col(Draft.id) == AccountAction.draft_id, col(Draft.status) == DraftStatus.APPROVED)
             )
             .values(
                 status=ActionStatus.SENDING,
@@ -289,8 +290,8 @@ def _record_refused(engine: Engine, job: AccountAction, refusal: AccountApiRefus
         )
         session.exec(
             update(Draft)
-            .where(col(Draft.id) == job.draft_id, col(Draft.status) == "approved")
-            .values(status="action_failed")
+            .where(col(Draft.id) == job.draft_id, col(Draft.status) == DraftStatus.APPROVED)
+            .values(status=DraftStatus.ACTION_FAILED)
         )
         session.add(_event(job, "action_refused", now, status=refusal.status, vendor_message=refusal.vendor_message))
         session.commit()
@@ -318,7 +319,7 @@ def _release_reply(engine: Engine, settings: Settings, draft_id: int, *, now: da
     """Queue the reply once every action of the draft is confirmed; True if this call queued it."""
     with new_session(engine) as session:
         draft = session.get(Draft, draft_id)
-        if draft is None or draft.status != "approved":
+        if draft is None or draft.status != DraftStatus.APPROVED:
             return False
         jobs = session.exec(
             select(AccountAction.position, AccountAction.status).where(

@@ -38,6 +38,7 @@ from mailbot.review.approve import (
     recheck,
     stale_changes,
 )
+from mailbot.vocabulary import DraftStatus
 
 
 def approve_via_api(
@@ -46,7 +47,7 @@ def approve_via_api(
     """See the module doc; raises ``StaleDecision``, ``ActionRefused`` or an ``AccountApiError``."""
     with new_session(engine) as session:
         previous = session.exec(select(Draft.status).where(col(Draft.id) == draft_id)).first()
-        draft = claim_draft(session, draft_id, status="approved", agent=agent, claimable=OPEN_FOR_REVIEW)
+        draft = claim_draft(session, draft_id, status=DraftStatus.APPROVED, agent=agent, claimable=OPEN_FOR_REVIEW)
         session.commit()
     client = open_account_api(settings)
     try:
@@ -61,10 +62,10 @@ def approve_via_api(
                 if d.action is not None and (member := book.by_id(d.action.team_member_id)) is not None
             }
         except BaseException:
-            _unclaim(engine, draft_id, previous=previous or "pending")
+            _unclaim(engine, draft_id, previous=previous or DraftStatus.PENDING)
             raise
         if changes:
-            _unclaim(engine, draft_id, previous=previous or "pending")
+            _unclaim(engine, draft_id, previous=previous or DraftStatus.PENDING)
             audit_stale(engine, draft_id=draft_id, agent=agent, changes=changes, decisions=decisions)
         now = utcnow()
         with new_session(engine) as session:
@@ -134,7 +135,7 @@ def _unclaim(engine: Engine, draft_id: int, *, previous: str) -> None:
     with new_session(engine) as session:
         session.exec(
             update(Draft)
-            .where(col(Draft.id) == draft_id, col(Draft.status) == "approved")
+            .where(col(Draft.id) == draft_id, col(Draft.status) == DraftStatus.APPROVED)
             .values(status=previous, decided_by=None, decided_at=None, version=Draft.version + 1)
         )
         session.commit()
