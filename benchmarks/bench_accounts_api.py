@@ -133,9 +133,9 @@ def main() -> None:
 
     from servers.account_api import AccountApiServer
 
+    from mailbot.accounts.book import AccountRecord
     from mailbot.accounts.csv_import import upsert_accounts
     from mailbot.db.engine import make_engine
-    from mailbot.models import Account
 
     raws, accounts = make_backlog(mails=args.mails, customers=args.customers)
     with tempfile.TemporaryDirectory(prefix="bench-accounts-") as tmp:
@@ -156,7 +156,7 @@ def main() -> None:
                     if source == "database":
                         upsert_accounts(
                             engine=make_engine(url),
-                            rows=[Account(**{**a, "paid_until": _date(a["paid_until"])}) for a in accounts],
+                            rows=[AccountRecord(**{**a, "paid_until": _date(a["paid_until"])}) for a in accounts],
                         )
                     config = {
                         "database": {"url": url},

@@ -24,12 +24,13 @@ from servers.account_api import TOKEN, AccountApiServer
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
+from mailbot.accounts.book import AccountRecord
 from mailbot.accounts.csv_import import parse_account_rows, upsert_accounts
 from mailbot.config import settings_from_mapping
 from mailbot.db.engine import make_engine
 from mailbot.intake.cycle import poll_once
 from mailbot.mail.files import iter_mail_files
-from mailbot.models import Account, AccountAction, InboundMessage
+from mailbot.models import AccountAction, InboundMessage
 from mailbot.review.approve import approve, reject
 
 TODAY = date(2026, 6, 15)
@@ -76,7 +77,7 @@ def test_a_poll_against_the_api_gives_the_database_sources_outcomes(
         pytest.skip(f"the shared corpus is not beside this checkout ({folder})")
     mails = folder / ("msgs" if corpus == "shared" else "mails")
     records = parse_account_rows((folder / "accounts.csv").read_text(encoding="utf-8-sig"))
-    account_api.seed(*(r.model_dump() for r in records))
+    account_api.seed(*(r.as_csv_dict() for r in records))
 
     reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
     reference = make_engine(reference_url)
@@ -122,17 +123,10 @@ def db_setup(db_engine: Engine, tmp_path: Path):
     upsert_accounts(
         engine=db_engine,
         rows=[
-            Account(account_id=1, email="boss@firma.example", plan="pro", status="active", paid_until=PAID),
-            Account(account_id=2, email="va@firma.example", plan="basic", status="trial"),
-            Account(account_id=3, email="va2@firma.example", plan="basic", status="trial"),
-            Account(
-                account_id=4,
-                email="old@firma.example",
-                plan="pro",
-                status="expired",
-                paid_until=date(2025, 5, 31),
-                primary_account_id=1,
-            ),
+            AccountRecord(1, "boss@firma.example", "pro", "active", PAID, None),
+            AccountRecord(2, "va@firma.example", "basic", "trial", None, None),
+            AccountRecord(3, "va2@firma.example", "basic", "trial", None, None),
+            AccountRecord(4, "old@firma.example", "pro", "expired", date(2025, 5, 31), 1),
         ],
     )
     return db_engine, settings, tmp_path

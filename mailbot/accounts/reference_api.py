@@ -32,7 +32,7 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -73,9 +73,7 @@ _FIELDS = "account_id, email, plan, status, paid_until, primary_account_id"
 
 def record_json(record: AccountRecord) -> dict[str, Any]:
     """A record as the API answers it: the CSV's fields, dates as ISO text."""
-    values = asdict(record)
-    values["paid_until"] = record.paid_until.isoformat() if record.paid_until else None
-    return values
+    return record.as_csv_dict()
 
 
 def _record(row: tuple[Any, ...]) -> AccountRecord:
@@ -430,10 +428,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.seed:
         from mailbot.accounts.csv_import import parse_account_rows
 
-        rows = parse_account_rows(args.seed.read_text(encoding="utf-8-sig"))
-        store.replace_all(
-            AccountRecord(r.account_id, r.email, r.plan, r.status, r.paid_until, r.primary_account_id) for r in rows
-        )
+        store.replace_all(parse_account_rows(args.seed.read_text(encoding="utf-8-sig")))
     uvicorn.run(create_app(store=store, token=token), host=args.host, port=args.port)
 
 
