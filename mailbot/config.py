@@ -291,12 +291,17 @@ class AccountsSettings(_Section):
     source: Literal["database", "http"] = "database"
     url: HttpUrl = ""  # the vendor's account API, for source = "http"
     token: SecretStr = SecretStr("")  # sent as Authorization: Bearer …
-    timeout: Seconds = 10.0
+    timeout: Seconds = 10.0  # per API request
+    retries: AtLeastZero = 3  # further tries of a request after a time-out, drop, 429 or 5xx
+    retry_base_seconds: Seconds = 0.5  # the first wait between tries; it doubles
+    failing_minutes: AtLeastOne = 60  # `mailbot status` fails once an account action fails this long
 
     @model_validator(mode="after")
     def _http_needs_a_url(self) -> AccountsSettings:
         if self.source == "http" and not self.url:
             raise _Invalid("required when accounts.source = 'http'", key="url")
+        if self.source == "http" and not self.token.get_secret_value():
+            raise _Invalid("required when accounts.source = 'http'", key="token")
         return self
 
 

@@ -66,3 +66,39 @@ class SchemaError(MailbotError):
 
 class OutboxError(MailbotError):
     """A reply in the outbox cannot take the requested step (no such reply, wrong status)."""
+
+
+class AccountApiError(MailbotError):
+    """The vendor's account API could not answer what mailbot asked."""
+
+
+class AccountApiUnavailable(AccountApiError, ConnectionError):
+    """Time-outs, dropped connections, 429 or 5xx outlasted the retries: try again later.
+
+    ``retry_after`` is the API's own ``Retry-After`` in seconds, when it sent one.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AccountApiUnauthorized(AccountApiError, PermissionError):
+    """The API answered 401/403: the token is wrong or lacks the right; retrying would not help."""
+
+
+class AccountApiRefused(AccountApiError):
+    """The vendor refused an action (409, 422 or another 4xx); ``vendor_message`` is their words."""
+
+    def __init__(self, message: str, *, status: int, vendor_message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.vendor_message = vendor_message
+
+
+class ActionRefused(ReviewError):
+    """The vendor's account system refused an approved action: the draft is ``action_failed``."""
+
+    def __init__(self, message: str, *, vendor_message: str) -> None:
+        super().__init__(message)
+        self.vendor_message = vendor_message

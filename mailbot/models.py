@@ -7,6 +7,7 @@ on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
@@ -120,6 +121,49 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     queued_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class ActionStatus(StrEnum):
+    """Where one account action stands; only ``confirmed`` releases a reply."""
+
+    QUEUED = "queued"  # stored with its key, not yet sent
+    SENDING = "sending"  # sent (or about to be); the lease in next_attempt_at
+    RETRY = "retry"  # failed for now: tried again from next_attempt_at
+    CONFIRMED = "confirmed"  # the change is made (the change log of `accounts changes`)
+    REFUSED = "refused"  # the vendor said no; vendor_message has their words
+    CANCELLED = "cancelled"  # never sent: its draft was approved again or rejected
+
+
+class AccountAction(SQLModel, table=True):
+    """One account change an approval asked for: a durable job, then an entry of the change log.
+
+    Against the account API the job outlives crashes and retries: its
+    ``idempotency_key`` is stored before the first request and sent with every
+    retry, so the vendor applies it once. With the database source the row is
+    written ``confirmed`` in the approval's own transaction. ``before`` and
+    ``after`` hold the team member's record (the CSV's fields) around the change.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    position: int = 0  # the request's place in the draft
+    kind: str  # link | reactivate
+    account_id: int  # the team member's
+    email: str
+    action: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # Action.as_dict()
+    idempotency_key: str = Field(unique=True)
+    status: str = Field(default=ActionStatus.QUEUED, index=True)
+    source: str = "database"  # database | http: where the change was made
+    agent: str
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    failing_since: datetime | None = Field(default=None, sa_type=UtcDateTime)  # first of the failures in a row
+    last_error: str | None = None
+    vendor_message: str | None = None  # the API's refusal, verbatim
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    confirmed_at: datetime | None = Field(default=None, index=True, sa_type=UtcDateTime)
 
 
 class AuditEvent(SQLModel, table=True):

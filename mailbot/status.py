@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlalchemy import Engine, exists, func
+from sqlmodel import Session, col, select
 
-from mailbot.models import Draft, MailboxState, OutboxMessage
-from mailbot.vocabulary import OutboxStatus
+from mailbot.models import AccountAction, ActionStatus, Draft, MailboxState, OutboxMessage
+from mailbot.vocabulary import DraftStatus, OutboxStatus
 
 
 @dataclass
@@ -23,6 +23,8 @@ class Health:
     folders: list[dict[str, Any]] = field(default_factory=list)
     drafts: dict[str, int] = field(default_factory=dict)
     outbox: dict[str, int] = field(default_factory=dict)
+    held_replies: int = 0  # approved, waiting for their account actions to be confirmed
+    failing_actions: int = 0  # account actions waiting for a retry
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -36,6 +38,8 @@ class Health:
             "folders": self.folders,
             "drafts": self.drafts,
             "outbox": self.outbox,
+            "held_replies": self.held_replies,
+            "failing_actions": self.failing_actions,
         }
 
 
@@ -43,10 +47,14 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment is not None else None
 
 
-def check_health(*, engine: Engine, max_age: timedelta, now: datetime | None = None) -> Health:
+def check_health(
+    *, engine: Engine, max_age: timedelta, now: datetime | None = None, max_failing: timedelta | None = None
+) -> Health:
+    """``max_failing``: an account action failing for longer than this is a problem (default: 1 hour)."""
     now = now or datetime.now(UTC)
     health = Health()
     with Session(engine) as session:
+        _check_actions(session, health, now=now, max_failing=max_failing or timedelta(hours=1))
         states = list(session.exec(select(MailboxState).order_by(MailboxState.mailbox, MailboxState.folder)))
         health.drafts = dict(session.exec(select(Draft.status, func.count()).group_by(Draft.status)).all())
         health.outbox = dict(
@@ -76,3 +84,27 @@ def check_health(*, engine: Engine, max_age: timedelta, now: datetime | None = N
     if stuck:
         health.problems.append(f"{stuck} replies were interrupted mid-send and need an agent")
     return health
+
+
+def _check_actions(session: Session, health: Health, *, now: datetime, max_failing: timedelta) -> None:
+    """Replies held for their account actions, and actions the API keeps failing."""
+    health.held_replies = session.exec(
+        select(func.count())
+        .select_from(Draft)
+        .where(
+            col(Draft.status) == DraftStatus.APPROVED,
+            exists().where(col(AccountAction.draft_id) == Draft.id),
+            ~exists().where(col(OutboxMessage.draft_id) == Draft.id),
+        )
+    ).one()
+    since = list(
+        session.exec(select(AccountAction.failing_since).where(col(AccountAction.status) == ActionStatus.RETRY))
+    )
+    health.failing_actions = len(since)
+    oldest = min((moment for moment in since if moment is not None), default=None)
+    if oldest is not None and now - oldest > max_failing:
+        minutes = int((now - oldest).total_seconds() // 60)
+        health.problems.append(
+            f"{len(since)} account actions are failing; the oldest for {minutes} minutes "
+            f"(their replies are held; see `mailbot drafts list --status approved`)"
+        )

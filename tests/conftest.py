@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from servers.account_api import AccountApiServer
 from servers.dovecot import DovecotServer
 from servers.smtp import (
     SMTP_PASSWORD,
@@ -143,3 +144,14 @@ def smtp_rejecting_server(smtp_server_factory) -> SmtpServer:
 def smtp_dropping_server(smtp_server_factory) -> SmtpServer:
     """Drops the connection after the first message's data, unanswered; then accepts."""
     return smtp_server_factory(DroppingHandler(drops=1))
+
+
+# -- the vendor's account API: the reference implementation under uvicorn -------------
+
+
+@pytest.fixture
+def account_api(tmp_path) -> Iterator[AccountApiServer]:
+    """A fresh reference account API on a free port (its own SQLite file, no records yet)."""
+    server = AccountApiServer(tmp_path).start()
+    yield server
+    server.stop()

@@ -254,6 +254,11 @@ def test_only_approval_queues_replies() -> None:
         for path in package.rglob("*.py")
         if re.search(r"\bqueue_reply\(|\bOutboxMessage\(", path.read_text(encoding="utf-8"))
     }
-    assert callers == {"outbox/queue.py", "models.py", "review/approve.py"}  # models.py: the class itself
+    # models.py: the class itself; outbox/actions.py: the reply of an approved draft
+    # whose account-API actions were all confirmed.
+    assert callers == {"outbox/queue.py", "models.py", "review/approve.py", "outbox/actions.py"}
     review = (package / "review" / "approve.py").read_text(encoding="utf-8")
     assert review.count("queue_reply(") == 1 and "def approve(" in review
+    actions = (package / "outbox" / "actions.py").read_text(encoding="utf-8")
+    assert actions.count("queue_reply(") == 1
+    assert "draft.status != DraftStatus.APPROVED" in actions and "position not in confirmed" in actions

@@ -55,6 +55,9 @@ class DbAccountBook:
             self._members[primary_id] = self._rows("primary_account_id = :id ORDER BY account_id", id=primary_id)
         return self._members[primary_id]
 
+    def close(self) -> None:
+        """The connection belongs to the caller: nothing to release here."""
+
 
 def _typed(row: Any) -> tuple[Any, ...]:
     """SQLite hands dates back as text through text(); PostgreSQL as dates."""
@@ -77,3 +80,8 @@ def row_of(record: AccountRecord) -> Account:
     from mailbot.models import Account
 
     return Account(**{name: getattr(record, name) for name in CSV_FIELDS})
+
+
+def record_of(row: Account) -> AccountRecord:
+    """An ORM row as the plain record everyone else reads (e.g. a change's before and after)."""
+    return AccountRecord(*(getattr(row, name) for name in CSV_FIELDS))

@@ -37,13 +37,17 @@ def accounts_show(
     email: str,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
-    """One account record, with the CSV's fields."""
-    from mailbot.accounts.database import DbAccountBook
+    """One account record, with the CSV's fields (from the table or the API, as [accounts] source says)."""
+    from mailbot.accounts.source import open_account_book
     from mailbot.db.engine import make_engine, new_session
 
     settings = settings_of(ctx)
     with new_session(make_engine(settings.database.url)) as session:
-        account = DbAccountBook(session).by_email(email.strip())
+        book = open_account_book(settings, connection=session)
+        try:
+            account = book.by_email(email.strip())
+        finally:
+            book.close()
     if account is None:
         err_console.print(shown(f"no account has the address {email.strip().lower()}", one_line=True))
         raise typer.Exit(1)
@@ -53,3 +57,34 @@ def accounts_show(
         return
     for key, value in record.items():
         console.print(shown(f"{key:>20}: {'' if value is None else value}", one_line=True), highlight=False)
+
+
+@accounts_app.command("changes")
+def accounts_changes(
+    ctx: typer.Context,
+    since: Annotated[str | None, typer.Option("--since", help="Only changes on or after this day (ISO date).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines instead of CSV.")] = False,
+) -> None:
+    """The account changes approvals applied, for the vendor's own system (CSV, or JSON Lines)."""
+    import sys
+    from datetime import date
+
+    from mailbot.accounts.changes import applied_changes, changes_csv
+    from mailbot.db.engine import make_engine, new_session
+
+    day = None
+    if since is not None:
+        try:
+            day = date.fromisoformat(since)
+        except ValueError:
+            raise typer.BadParameter(
+                f"expected an ISO date like 2026-06-01, got {since!r}", param_hint="--since"
+            ) from None
+    settings = settings_of(ctx)
+    with new_session(make_engine(settings.database.url)) as session:
+        changes = applied_changes(session=session, since=day)
+    if as_json:
+        for change in changes:
+            print_json_line(change)
+        return
+    sys.stdout.write(changes_csv(changes))

@@ -29,7 +29,7 @@ def drafts_approve(
 ) -> None:
     """Apply the proposed account change and queue the reply, in one transaction."""
     from mailbot.db.engine import make_engine
-    from mailbot.errors import StaleDecision
+    from mailbot.errors import ActionRefused, StaleDecision
     from mailbot.review.approve import approve
 
     settings = settings_of(ctx)
@@ -48,11 +48,20 @@ def drafts_approve(
             agent=agent_name(agent),
             body=body,
         )
-    except StaleDecision as exc:
+    except (StaleDecision, ActionRefused) as exc:
         print_error(exc, label="not approved:", style="bold yellow")
         raise typer.Exit(3) from None
     done = "; ".join(result.actions) if result.actions else "no account change"
     edited = " (edited text)" if result.edited else ""
+    if result.outbox_message_id is None:
+        console.print(
+            shown(
+                f"approved draft {draft_id}{edited}: {done}; the reply is held until the account system confirms "
+                f"(`mailbot send` retries): {result.held}"
+            ),
+            highlight=False,
+        )
+        return
     console.print(
         shown(f"approved draft {draft_id}{edited}: {done}; reply queued as {result.outbox_message_id}"), highlight=False
     )
@@ -122,12 +131,13 @@ def drafts_show(
 ) -> None:
     """What an agent needs to decide: the mail, each request and why, the action, the reply."""
     from mailbot.db.engine import make_engine, new_session
-    from mailbot.review.read_model import draft_detail, find_draft, mail_view
+    from mailbot.review.read_model import draft_actions, draft_detail, find_draft, mail_view
 
     settings = settings_of(ctx)
     with new_session(make_engine(settings.database.url)) as session:
         draft, inbound = find_draft(session=session, draft_id=draft_id)
         detail = draft_detail(draft, inbound)
+        detail["actions"] = draft_actions(session=session, draft_id=draft_id)
         mail = mail_view(inbound, max_bytes=settings.triage.max_message_bytes) if inbound else None
     detail["mail"] = mail
     if as_json:
@@ -188,6 +198,20 @@ def _print_review(detail: dict[str, Any]) -> None:
         line("outcome", f"{request.get('outcome')} ({request.get('rule', '')}): {request.get('reason', '')}")
         action = (request.get("action") or {}).get("text")
         line("action", action or "none — nothing changes on approval", "bold" if action else "dim")
+    for job in detail.get("actions", []):
+        style = {"confirmed": "green", "refused": "bold red", "retry": "bold yellow"}.get(job["status"], "")
+        line("account change", f"{job['text']}: {job['state']}", style)
+        if job["vendor_message"]:
+            line("vendor says", job["vendor_message"], "bold red")
+        elif job["status"] == "retry":
+            line("last error", f"{job['last_error']} (next try {job['next_attempt_at']})", "yellow")
+    if detail["status"] == "action_failed":
+        console.print(
+            Text(
+                "The account system refused the change; nothing was sent. Edit and approve again, or reject.",
+                style="bold red",
+            )
+        )
     console.print(
         Panel(
             shown(detail["body"]),

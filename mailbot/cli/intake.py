@@ -63,7 +63,11 @@ def status_command(
     settings = settings_of(ctx)
     # Default: three missed cycles of `mailbot run` (and never less than 15 minutes).
     minutes = max_age if max_age is not None else max(15, 3 * settings.schedule.interval_seconds // 60)
-    health = check_health(engine=make_engine(settings.database.url), max_age=timedelta(minutes=minutes))
+    health = check_health(
+        engine=make_engine(settings.database.url),
+        max_age=timedelta(minutes=minutes),
+        max_failing=timedelta(minutes=settings.accounts.failing_minutes),
+    )
     if as_json:
         print_json_line(health.as_dict())
     else:
@@ -80,6 +84,13 @@ def status_command(
         console.print(
             f"drafts: {health.drafts or 'none'}; outbox: {health.outbox or 'empty'}", highlight=False, markup=False
         )
+        if health.held_replies or health.failing_actions:
+            console.print(
+                f"replies held for account actions: {health.held_replies}; "
+                f"account actions waiting for a retry: {health.failing_actions}",
+                highlight=False,
+                markup=False,
+            )
         for problem in health.problems:
             print_error(problem, label="problem:", style="")
     if not health.ok:

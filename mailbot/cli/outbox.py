@@ -18,12 +18,18 @@ app.add_typer(outbox_app, name="outbox")
 def send_command(ctx: typer.Context) -> None:
     """Deliver approved replies that are queued; prints how many."""
     from mailbot.db.engine import make_engine
+    from mailbot.outbox.actions import retry_due_actions
     from mailbot.outbox.queue import deliver_queued
 
     settings = settings_of(ctx)
-    summary = deliver_queued(engine=make_engine(settings.database.url), settings=settings)
+    engine = make_engine(settings.database.url)
+    # Held actions first: a reply they release goes out in this same run.
+    actions = retry_due_actions(engine=engine, settings=settings)
+    summary = deliver_queued(engine=engine, settings=settings)
     # Delivery problems are per reply and already recorded: not an exit status.
     console.print(summary.line(), highlight=False, markup=False)
+    if actions:
+        console.print(actions.line(), highlight=False, markup=False)
     for row_id in summary.flagged_ids:
         sys.stdout.write(
             f"reply {row_id} needs an agent: check whether it arrived, then `mailbot outbox resend {row_id}`\n"

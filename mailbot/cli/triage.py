@@ -21,9 +21,10 @@ def triage(
     summary: Annotated[bool, typer.Option("--summary", help="Only a report: counts, draft share, errors.")] = False,
 ) -> None:
     """Decide and draft without storing or sending anything."""
+    from contextlib import closing
     from datetime import date
 
-    from mailbot.accounts.database import DbAccountBook
+    from mailbot.accounts.source import open_account_book
     from mailbot.db.engine import make_engine
     from mailbot.mail.files import count_mail_files, iter_mail_files
     from mailbot.triage.pipeline import TriageContext, triage_message
@@ -35,8 +36,12 @@ def triage(
     unreadable = 0
     report = Summary() if summary else None
     # read-only: a dry run stores nothing
-    with engine.connect() as connection, ProgressBar("triage", enabled=watched(as_json=as_json)) as bar:
-        tctx = TriageContext.from_settings(settings, accounts=DbAccountBook(connection), today=date.today())
+    with (
+        engine.connect() as connection,
+        closing(open_account_book(settings, connection=connection)) as accounts,
+        ProgressBar("triage", enabled=watched(as_json=as_json)) as bar,
+    ):
+        tctx = TriageContext.from_settings(settings, accounts=accounts, today=date.today())
         total = count_mail_files(paths) if bar.enabled else 0
         for done, item in enumerate(iter_mail_files(paths), start=1):
             if item.error is None:

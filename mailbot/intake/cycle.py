@@ -387,12 +387,16 @@ def _run_batches(
 ) -> None:
     """Fetch one batch ahead, triage one batch ahead, store and mark in order."""
 
+    books: list[Any] = []
+
     def context() -> Any:
         # Imported here: an idle poll from cron never loads rules and templates.
-        from mailbot.accounts.database import DbAccountBook
+        from mailbot.accounts.source import open_account_book
         from mailbot.triage.pipeline import TriageContext
 
-        return TriageContext.from_settings(settings, accounts=DbAccountBook(session), today=today)
+        # One book per cycle: its cache never outlives the cycle.
+        books.append(open_account_book(settings, connection=session))
+        return TriageContext.from_settings(settings, accounts=books[-1], today=today)
 
     batches = list(_chunks(uids, settings.mailbox.batch_size))
     # Made before the fetch thread starts: worker processes are forked.
@@ -427,3 +431,5 @@ def _run_batches(
                 finish(waiting, fetched.lock)
     finally:
         triager.close()
+        for book in books:
+            book.close()

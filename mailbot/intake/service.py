@@ -160,14 +160,16 @@ class PollService:
 
     def _deliver(self) -> str:
         """Send approved replies; delivery trouble is reported in the cycle's line, never stops intake."""
+        from mailbot.outbox.actions import retry_due_actions
         from mailbot.outbox.queue import deliver_queued
 
         try:
+            actions = retry_due_actions(engine=self.engine, settings=self.settings)
             summary = deliver_queued(engine=self.engine, settings=self.settings)
         except Exception as exc:
             log.debug("delivery failed", exc_info=True)
             return f"failed: {_one_line(exc)}"
-        return summary.line()
+        return summary.line() + (f"; {actions.line()}" if actions else "")
 
 
 def _one_line(exc: BaseException) -> str:

@@ -26,7 +26,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from mailbot.config import Settings
-from mailbot.errors import MailbotError
+from mailbot.errors import AccountApiError, MailbotError
 from mailbot.intake.store import TriagedMail
 
 #: A cycle with at least this many new mails triages in worker processes.
@@ -43,6 +43,8 @@ class Pending(Protocol):
 def triage_one(triage: Callable[[bytes, Any], Any], raw: bytes, context: Any) -> Outcome:
     try:
         return TriagedMail.of(triage(raw, context))
+    except AccountApiError:
+        raise  # the records cannot be read: the poll stops, the mail waits
     except Exception as exc:  # triage promises not to raise; a bug must not stop the poll
         return f"triage failed: {exc.__class__.__name__}: {exc}"
 
@@ -83,12 +85,12 @@ def _start_worker(settings: Settings, today: date) -> None:
     # on their task queue for ever (their siblings keep its pipe open): leave
     # as soon as the parent is gone.
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    from mailbot.accounts.database import DbAccountBook
+    from mailbot.accounts.source import open_account_book
     from mailbot.db.engine import make_engine, new_session
     from mailbot.triage.pipeline import TriageContext
 
     engine = make_engine(settings.database.url)
-    accounts = DbAccountBook(new_session(engine))
+    accounts = open_account_book(settings, connection=new_session(engine))
     _context = TriageContext.from_settings(settings, accounts=accounts, today=today)
 
 
@@ -148,6 +150,10 @@ def choose_triager(
 ) -> InProcess | WorkerPool:
     """Worker processes for a large backlog on a machine with cores to spare, else in-process."""
     workers = settings.triage.workers
+    if settings.accounts.source == "http":
+        # One book in one process: each address is asked of the API at most once
+        # per cycle (worker processes would each keep their own cache).
+        workers = 1
     if workers == 0:  # auto: one per core this process may use
         workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if triage is None and workers > 1 and new_mails >= PARALLEL_MIN_MAILS:

@@ -15,12 +15,22 @@ from sqlmodel import Session, col, select
 from mailbot.errors import DraftNotFound
 from mailbot.mail.parse import DEFAULT_MAX_BYTES, decode_words, parse_mail
 from mailbot.mail.quotes import strip_quoted_history
-from mailbot.models import Draft, InboundMessage, is_row_id
+from mailbot.models import AccountAction, Draft, InboundMessage, is_row_id
 from mailbot.triage.addresses import find_addresses
 from mailbot.triage.record import TriageRecord, decisions_of, request_json
 from mailbot.vocabulary import DraftStatus
 
 DRAFT_STATUSES = tuple(DraftStatus)
+
+#: What an agent reads for each state of an account action.
+ACTION_STATES = {
+    "queued": "waiting to be sent",
+    "sending": "sent, waiting for the account system's answer",
+    "retry": "waiting for retry",
+    "confirmed": "confirmed",
+    "refused": "refused",
+    "cancelled": "cancelled (never sent)",
+}
 
 
 def list_drafts(*, session: Session, status: str = DraftStatus.PENDING) -> list[Draft]:
@@ -80,6 +90,33 @@ def draft_detail(draft: Draft, inbound: InboundMessage | None) -> dict[str, Any]
         inbound=None if inbound is None else inbound_summary(inbound),
     )
     return detail
+
+
+def draft_actions(*, session: Session, draft_id: int) -> list[dict[str, Any]]:
+    """Each account action of the draft and where it stands, oldest approval first.
+
+    ``vendor_message`` is the account system's refusal, verbatim: the agent
+    reads the vendor's own words before editing and approving again.
+    """
+    rows = session.exec(
+        select(AccountAction).where(col(AccountAction.draft_id) == draft_id).order_by(col(AccountAction.id))
+    )
+    return [
+        {
+            "text": row.action.get("text"),
+            "kind": row.kind,
+            "email": row.email,
+            "status": row.status,
+            "state": ACTION_STATES.get(row.status, row.status),
+            "attempts": row.attempts,
+            "last_error": row.last_error,
+            "vendor_message": row.vendor_message,
+            "next_attempt_at": row.next_attempt_at if row.status == "retry" else None,
+            "confirmed_at": row.confirmed_at,
+            "idempotency_key": row.idempotency_key,
+        }
+        for row in rows
+    ]
 
 
 def inbound_summary(inbound: InboundMessage) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from mailbot.accounts.book import AccountBook
 from mailbot.config import Plan, Settings
+from mailbot.errors import AccountApiError
 from mailbot.mail.parse import DEFAULT_MAX_BYTES, Mail, decode_words, parse_mail
 from mailbot.mail.quotes import OwnText, strip_quoted_history
 from mailbot.mail.sender_auth import verify_sender
@@ -289,6 +290,10 @@ def triage_message(raw: bytes, ctx: TriageContext) -> TriageResult:
     try:
         mail = parse_mail(raw, max_bytes=ctx.max_bytes)
         return triage_mail(mail, ctx)
+    except AccountApiError:
+        # Not the mail's fault: the records could not be read. The caller stops
+        # (a poll leaves the mail unmarked for the next one), nothing is recorded.
+        raise
     except Exception as exc:  # a bug or an odd mail must not stop the run
         why = f"triage failed: {exc.__class__.__name__}: {exc}"[:500]
         if mail is None:

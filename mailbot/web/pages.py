@@ -16,14 +16,29 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import select
 
-from mailbot.accounts.database import DbAccountBook
+from mailbot.accounts.source import OpenAccountBook, open_account_book
 from mailbot.db.engine import new_session
-from mailbot.errors import DraftNotFound, DraftStateError, OutboxError, ReviewError, StaleDecision
+from mailbot.errors import (
+    AccountApiError,
+    ActionRefused,
+    DraftNotFound,
+    DraftStateError,
+    OutboxError,
+    ReviewError,
+    StaleDecision,
+)
 from mailbot.models import MAX_ROW_ID, Draft, OutboxMessage
 from mailbot.outbox.resend import reply_of_draft, resend
 from mailbot.review.approve import approve, reject
 from mailbot.review.audit import list_audit
-from mailbot.review.read_model import address_spans, find_draft, mail_view, recipient_is_sender, stored_record
+from mailbot.review.read_model import (
+    address_spans,
+    draft_actions,
+    find_draft,
+    mail_view,
+    recipient_is_sender,
+    stored_record,
+)
 from mailbot.triage.record import decisions_of
 from mailbot.web.auth import HOME, LoggedIn
 from mailbot.web.present import OUTCOMES, mark_addresses, request_addresses
@@ -76,16 +91,23 @@ def queue_page(request: Request, agent: LoggedIn) -> Response:
     )
 
 
-def _account_card(book: DbAccountBook, state: ConsoleState, email: str | None) -> dict[str, Any] | None:
-    """One side of the "matched records" comparison, with the primary's seats in use."""
+def _account_card(book: OpenAccountBook, state: ConsoleState, email: str | None) -> dict[str, Any] | None:
+    """One side of the "matched records" comparison, with the primary's seats in use.
+
+    Read from whichever book ``[accounts] source`` names; when the account API
+    cannot answer, the card says so and the rest of the page still shows.
+    """
     if not email:
         return None
-    account = book.by_email(email)
-    if account is None:
-        return {"email": email, "account": None}
+    try:
+        account = book.by_email(email)
+        if account is None:
+            return {"email": email, "account": None}
+        linked = len(book.linked_members(account.account_id))
+        primary = book.by_id(account.primary_account_id) if account.primary_account_id else None
+    except AccountApiError as exc:
+        return {"email": email, "account": None, "unavailable": str(exc)}
     plan = state.settings.plans.get(account.plan)
-    linked = len(book.linked_members(account.account_id))
-    primary = book.by_id(account.primary_account_id) if account.primary_account_id else None
     return {"email": email, "account": account, "plan": plan, "linked": linked, "primary": primary}
 
 
@@ -98,15 +120,19 @@ def draft_page_context(request: Request, draft_id: int) -> dict[str, Any]:
         mail = mail_view(inbound, max_bytes=state.settings.triage.max_message_bytes) if inbound else None
         decisions = decisions_of(draft.requests)
         primaries, members = request_addresses(decisions)
-        book = DbAccountBook(session)
-        requests = [
-            {
-                "request": d,
-                "primary": _account_card(book, state, d.request.primary),
-                "team_member": _account_card(book, state, d.request.team_member),
-            }
-            for d in decisions
-        ]
+        book = open_account_book(state.settings, connection=session)
+        try:
+            requests = [
+                {
+                    "request": d,
+                    "primary": _account_card(book, state, d.request.primary),
+                    "team_member": _account_card(book, state, d.request.team_member),
+                }
+                for d in decisions
+            ]
+        finally:
+            book.close()
+        actions = draft_actions(session=session, draft_id=draft_id)
         newer, older = pending_neighbours(session=session, draft=draft)
         audit = list_audit(session=session, draft_id=draft.id, limit=50)
         reply = session.exec(select(OutboxMessage).where(OutboxMessage.draft_id == draft.id)).first()
@@ -124,6 +150,7 @@ def draft_page_context(request: Request, draft_id: int) -> dict[str, Any]:
         "own_html": own_html,
         "quoted_html": quoted_html,
         "requests": requests,
+        "actions": actions,
         "newer": newer,
         "older": older,
         "audit": audit,
@@ -185,6 +212,22 @@ def approve_draft(
         return _draft_page(
             request, draft_id, status_code=409, body=text, problem=_stale_problem(draft_id, exc, request)
         )
+    except ActionRefused as exc:
+        return _draft_page(
+            request,
+            draft_id,
+            status_code=409,
+            body=text,
+            problem={"kind": "error", "title": "The account system refused the change", "message": str(exc)},
+        )
+    except AccountApiError as exc:  # nothing was changed: the draft is back as it was
+        return _draft_page(
+            request,
+            draft_id,
+            status_code=503,
+            body=text,
+            problem={"kind": "error", "title": "Not approved: the account system did not answer", "message": str(exc)},
+        )
     except DraftNotFound:
         return _draft_page(request, draft_id)
     except DraftStateError as exc:
@@ -204,6 +247,13 @@ def approve_draft(
         )
     done = "; ".join(result.actions) if result.actions else "no account change"
     edited = " with your edited text" if result.edited else ""
+    if result.outbox_message_id is None:
+        flash(
+            request,
+            f"Draft #{draft_id} approved{edited}: {done}. The reply is held until the account system "
+            f"confirms the change ({result.held}); it is retried automatically.",
+        )
+        return RedirectResponse(target, status_code=303)
     flash(request, f"Draft #{draft_id} approved{edited}: {done}. The reply is queued.")
     return RedirectResponse(target, status_code=303)
 
