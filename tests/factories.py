@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mailbox
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from mailbot.accounts.book import AccountRecord, MemoryAccountBook
-from mailbot.config import Plan
+from mailbot.config import Plan, Settings, settings_from_mapping
 from mailbot.models import Account
 from mailbot.triage.pipeline import TriageContext
 from mailbot.triage.rules import load_rules
@@ -121,6 +122,23 @@ def customer_mail(
         f"Message-ID: <{msgid}@{domain}>\nDate: Mon, 15 Jun 2026 09:00:00 +0200\n"
         f"Content-Type: {content_type}; charset=utf-8\n\n{body}\n"
     ).encode()
+
+
+def maildir_settings(*, url: str, folder: Path) -> tuple[Settings, Path]:
+    """Settings for a poll of a fresh local Maildir under ``folder``, replies to the file outbox."""
+    maildir = folder / "Maildir"
+    mailbox.Maildir(maildir, create=True)
+    settings = settings_from_mapping(
+        {
+            "database": {"url": url},
+            "support": {"address": "support@vendor.example", "name": "Vendor Support"},
+            "mailbox": {"kind": "maildir", "path": str(maildir)},
+            "outbox": {"path": str(folder / "outbox")},
+            "plans": {"basic": {"team_seats": 0}, "pro": {"team_seats": 2}},
+        },
+        env={},
+    )
+    return settings, maildir
 
 
 def poll_maildir(engine, settings, *raws: bytes, today: date) -> list:

@@ -6,19 +6,17 @@ approval, delivery to the file outbox, and the sent reply delivered back to us.
 
 from __future__ import annotations
 
-import mailbox
 import re
 from datetime import date
 from pathlib import Path
 
 import pytest
-from factories import account, book, poll_maildir, triage_context
+from factories import account, book, maildir_settings, poll_maildir, triage_context
 from factories import customer_mail as mail
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from mailbot.accounts.csv_import import upsert_accounts
-from mailbot.config import settings_from_mapping
 from mailbot.models import InboundMessage
 from mailbot.outbox.queue import deliver_queued
 from mailbot.review.approve import approve
@@ -79,18 +77,7 @@ def test_a_tagged_own_address_in_the_text_is_never_a_customer_address() -> None:
 
 def test_our_own_reply_coming_back_is_recognised_and_ignored(db_engine: Engine, tmp_path: Path) -> None:
     """The loop of issue 13: approve, send, the reply lands in our mailbox again, poll."""
-    maildir = tmp_path / "Maildir"
-    mailbox.Maildir(maildir, create=True)
-    settings = settings_from_mapping(
-        {
-            "database": {"url": str(db_engine.url)},
-            "support": {"address": "support@vendor.example", "name": "Vendor Support"},
-            "mailbox": {"kind": "maildir", "path": str(maildir)},
-            "outbox": {"path": str(tmp_path / "outbox")},
-            "plans": {"basic": {"team_seats": 0}, "pro": {"team_seats": 2}},
-        },
-        env={},
-    )
+    settings, _maildir = maildir_settings(url=str(db_engine.url), folder=tmp_path)
     upsert_accounts(
         engine=db_engine,
         rows=[

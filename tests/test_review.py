@@ -5,20 +5,19 @@ Drafts come from a real poll of a Maildir; the tests run on SQLite and PostgreSQ
 
 from __future__ import annotations
 
-import mailbox
 import threading
 from datetime import date
 from pathlib import Path
 
 import pytest
-from factories import account, account_row, poll_maildir
+from factories import account, account_row, maildir_settings, poll_maildir
 from factories import customer_mail as mail
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from mailbot.accounts.book import AccountRecord
 from mailbot.accounts.csv_import import upsert_accounts
-from mailbot.config import Settings, settings_from_mapping
+from mailbot.config import Settings
 from mailbot.errors import DraftStateError, ReviewError, StaleDecision
 from mailbot.models import Account, AuditEvent, Draft, OutboxMessage
 from mailbot.outbox.queue import deliver_queued
@@ -39,18 +38,7 @@ def accounts() -> list[AccountRecord]:
 
 @pytest.fixture
 def setup(db_engine: Engine, tmp_path: Path) -> tuple[Engine, Settings, Path]:
-    maildir = tmp_path / "Maildir"
-    mailbox.Maildir(maildir, create=True)
-    settings = settings_from_mapping(
-        {
-            "database": {"url": str(db_engine.url)},
-            "support": {"address": "support@vendor.example", "name": "Vendor Support"},
-            "mailbox": {"kind": "maildir", "path": str(maildir)},
-            "outbox": {"path": str(tmp_path / "outbox")},
-            "plans": {"basic": {"team_seats": 0}, "pro": {"team_seats": 2}},
-        },
-        env={},
-    )
+    settings, maildir = maildir_settings(url=str(db_engine.url), folder=tmp_path)
     upsert_accounts(engine=db_engine, rows=accounts())
     return db_engine, settings, maildir
 
