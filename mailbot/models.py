@@ -78,13 +78,29 @@ class InboundMessage(SQLModel, table=True):
     result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # the TriageRecord, stored
     raw: bytes = Field(sa_column=Column(LargeBinary))
     marked: bool = False  # flagged/moved on the server after commit
+    # The conversation the mail joined, by which rule (a JoinRule), and, when it
+    # threaded but was kept out (a non-participant), the reason the agent reads.
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id", index=True)
+    joined_by: str | None = None
+    join_note: str | None = None
+    # The Date header as a point in time (received_at when missing or unreadable):
+    # conversations are read in this order and rule 3's window is measured on it.
+    dated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class Draft(SQLModel, table=True):
-    """A reply an agent approves, edits or rejects; at most one per inbound message."""
+    """A reply an agent approves, edits or rejects: it answers its conversation as it stands.
+
+    A draft is made by an inbound mail (at most one per mail) or, for a renewal,
+    by mailbot itself (``proactive``, no inbound mail). A newer draft of the same
+    conversation supersedes a pending one: ``superseded_by`` names it.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
-    inbound_id: int = Field(foreign_key="inboundmessage.id", unique=True)
+    inbound_id: int | None = Field(default=None, foreign_key="inboundmessage.id", unique=True)
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id", index=True)
+    superseded_by: int | None = None
+    proactive: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     message_id: str | None = None  # the customer's Message-ID
     intent: str
     language: str
@@ -105,6 +121,77 @@ class Draft(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     reject_reason: str | None = None
     version: int = 1  # optimistic lock: two agents approving at once, one wins
+
+
+class Conversation(SQLModel, table=True):
+    """One customer matter: the customer's mails about it, our replies, its drafts (SPEC "Conversations").
+
+    ``last_activity_at`` is the Date of its last mail (machine mail aside) or
+    reply: rule 3's window is measured from it, through its index.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    intent: str = ""  # an Intent: the conversation's, as its latest request-bearing mail set it
+    subject: str = ""  # the first mail's subject, without Re:/AW:/Fwd: and without our tag
+    language: str | None = None  # of its latest mail written by a customer
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    last_activity_at: datetime = Field(default_factory=utcnow, index=True, sa_type=UtcDateTime)
+    proactive: bool = False  # opened by mailbot for a renewal, not by a customer's mail
+
+
+class ConversationMessageId(SQLModel, table=True):
+    """A Message-ID known to a conversation: a customer's mail or one of our replies (join rule 1).
+
+    Unique: one Message-ID belongs to one conversation, so a reply's In-Reply-To
+    or References find their conversation with one indexed look-up.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True)  # as written, with angle brackets
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    kind: str  # inbound | reply
+
+
+class ConversationParticipant(SQLModel, table=True):
+    """An address that takes part in a conversation, and how (SPEC "Participants").
+
+    ``role`` is ``sender`` (wrote a mail in it: join rule 3 looks these up by
+    address), ``recipient`` (one of our replies went there), ``primary`` or
+    ``team_member`` (named in one of its requests).
+    """
+
+    __table_args__ = (UniqueConstraint("conversation_id", "address", "role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    address: str = Field(index=True)  # lower-case
+    role: str
+
+
+class Renewal(SQLModel, table=True):
+    """One renewal mailbot learnt of: (primary, new paid_until) drafts at most once (SPEC "Renewals")."""
+
+    __table_args__ = (UniqueConstraint("primary_account_id", "paid_until"),)
+    id: int | None = Field(default=None, primary_key=True)
+    primary_account_id: int = Field(index=True)
+    primary_email: str
+    paid_until: date
+    source: str  # import | cli | billing
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    outcome: str  # drafted | no_lapsed_team_members | not_newer | ...
+    draft_id: int | None = Field(default=None, foreign_key="draft.id")
+
+
+class BillingEvent(SQLModel, table=True):
+    """A billing webhook event, processed once per ``event_id``, kept with its outcome (audit)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True)
+    type: str
+    received_at: datetime = Field(default_factory=utcnow, index=True, sa_type=UtcDateTime)
+    email: str | None = None
+    paid_until: date | None = None
+    outcome: str
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
 class OutboxMessage(SQLModel, table=True):

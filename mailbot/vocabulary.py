@@ -183,6 +183,39 @@ class DraftStatus(StrEnum):
     ACTION_FAILED = "action_failed"  # the account API refused the action
 
 
+class JoinRule(StrEnum):
+    """By which row of SPEC's join table a mail found its conversation."""
+
+    THREAD = "thread"  # 1: In-Reply-To / References name a Message-ID of the conversation
+    TAG = "tag"  # 2: the subject carries the conversation's [#id]
+    REPEAT = "repeat"  # 3: the same sender, the same intent, within [conversations] window_days
+    NEW = "new"  # 4: a new conversation
+
+
+class ParticipantRole(StrEnum):
+    """How an address takes part in a conversation (SPEC "Participants")."""
+
+    SENDER = "sender"  # wrote one of its mails
+    RECIPIENT = "recipient"  # one of our replies in it went there
+    PRIMARY = "primary"  # named as the primary of one of its requests
+    TEAM_MEMBER = "team_member"  # named as the team member of one of its requests
+
+
+class MessageKind(StrEnum):
+    """Whose Message-ID a conversation knows: the customer's mail or our reply."""
+
+    INBOUND = "inbound"
+    REPLY = "reply"
+
+
+class RenewalSource(StrEnum):
+    """How mailbot learnt that a primary renewed (SPEC "Renewals")."""
+
+    IMPORT = "import"  # mailbot accounts import
+    CLI = "cli"  # mailbot accounts renewed
+    BILLING = "billing"  # POST /hooks/billing
+
+
 class OutboxStatus(StrEnum):
     """A queued reply; ``sending`` is committed before the SMTP transaction starts."""
 

@@ -115,8 +115,9 @@ def snapshot(url: str) -> Rows:
 
 
 def as_before(after: Rows, before: Rows) -> Rows:
-    """``after`` with only the columns ``before`` had: a revision may add columns, never lose a value."""
+    """``after`` with only the tables and columns ``before`` had: a revision may add them, never lose a value."""
     return {
-        table: [{column: row.get(column) for column in before[table][0]} for row in rows] if before.get(table) else rows
+        table: [{column: row.get(column) for column in before[table][0]} for row in rows] if before[table] else rows
         for table, rows in after.items()
+        if table in before
     }

@@ -151,6 +151,42 @@ def test_a_second_upgrade_is_a_no_op(release_url: str, tmp_path: Path) -> None:
     assert _revisions(release_url) == [HEAD]
 
 
+def test_every_mail_of_0_1_0_becomes_its_own_conversation_with_its_message_ids(
+    release_url: str, tmp_path: Path
+) -> None:
+    assert _mailbot(release_url, "db", "upgrade", cwd=tmp_path).returncode == 0
+    engine = _plain(release_url)
+    try:
+        with engine.connect() as connection:
+            mails = connection.execute(text("SELECT id, conversation_id, message_id, sender FROM inboundmessage")).all()
+            drafts = connection.execute(text("SELECT inbound_id, conversation_id FROM draft")).all()
+            known = dict(
+                connection.execute(text("SELECT message_id, conversation_id FROM conversationmessageid")).all()
+            )
+            replies = connection.execute(
+                text('SELECT o.message_id, o."to", d.inbound_id FROM outboxmessage o JOIN draft d ON d.id = o.draft_id')
+            ).all()
+            senders = set(
+                connection.execute(
+                    text("SELECT conversation_id, address FROM conversationparticipant WHERE role = 'sender'")
+                ).all()
+            )
+            conversations = connection.execute(text("SELECT COUNT(*) FROM conversation")).scalar_one()
+    finally:
+        engine.dispose()
+    assert mails and replies
+    assert all(conversation == mail_id for mail_id, conversation, _msgid, _sender in mails)
+    assert conversations == len(mails)
+    assert all(conversation == inbound for inbound, conversation in drafts)
+    for _mail_id, conversation, message_id, sender in mails:
+        if message_id:
+            assert known[message_id] == conversation
+        if sender:
+            assert (conversation, sender.lower()) in senders
+    for message_id, _to, inbound in replies:  # a customer's answer to an old reply still threads
+        assert known[message_id] == inbound
+
+
 @pytest.mark.parametrize(
     "command",
     [("drafts", "list"), ("send",), ("triage", "{mail}")],
