@@ -25,9 +25,10 @@ def triage(
     from datetime import date
 
     from mailbot.accounts.source import open_account_book
+    from mailbot.conversations.dry_run import group
     from mailbot.db.engine import make_engine
     from mailbot.mail.files import count_mail_files, iter_mail_files
-    from mailbot.triage.pipeline import TriageContext, triage_message
+    from mailbot.triage.pipeline import TriageContext, TriageResult, triage_message
     from mailbot.triage.summary import Summary
 
     settings = settings_of(ctx)
@@ -43,21 +44,25 @@ def triage(
     ):
         tctx = TriageContext.from_settings(settings, accounts=accounts, today=date.today())
         total = count_mail_files(paths) if bar.enabled else 0
+        triaged: list[tuple[str, TriageResult]] = []
         for done, item in enumerate(iter_mail_files(paths), start=1):
             if item.error is None:
-                obj = triage_message(item.raw, tctx).to_json(file=item.label)
+                triaged.append((item.label, triage_message(item.raw, tctx)))
             else:
                 unreadable += 1
                 if report is None:  # the summary counts errors itself
                     print_error(item.error)
-                obj = {"file": item.label, "error": item.error}
+                else:
+                    report.add({"file": item.label, "error": item.error})
+            bar.update(done, max(total, done))
+        # Conversations: the files in Date order, grouped in memory as the poll groups stored mail.
+        for obj in group(triaged, ctx=tctx, window_days=settings.conversations.window_days):
             if report is not None:
                 report.add(obj)
             elif as_json:
                 print_json_line(obj)
             else:
                 rows.append(obj)
-            bar.update(done, max(total, done))
     if report is not None:  # after the bar is gone, so the report is never drawn over
         if as_json:
             print_json_line(report.as_json())

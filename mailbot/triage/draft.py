@@ -13,12 +13,12 @@ from functools import cache
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 
+from mailbot.conversations.subjects import reply_subject
 from mailbot.resources import bundled_dir
 from mailbot.triage.decide import Decision
 from mailbot.vocabulary import AddressSource, Intent
 
 _NOT_A_NAME = re.compile(r"[@<>{}\[\]/\\|=:;]|https?|www\.|\d{3,}", re.I)
-_REPLY_PREFIX = re.compile(r"^\s*((re|aw|antw|wg|fwd?|sv|vs)\s*(\[\d+\])?\s*:\s*)+", re.I)
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,6 @@ def template_environment(folder: str = "") -> Environment:
         bytecode_cache=FileSystemBytecodeCache(),
         autoescape=False,  # plain-text mail; nothing here is rendered as HTML
     )
-
-
-def reply_subject(original: str) -> str:
-    """``Re: <original>`` without stacking ``Re: Re:`` / ``AW:`` prefixes."""
-    stripped = _REPLY_PREFIX.sub("", original).strip()
-    return f"Re: {stripped}" if stripped else "Re: Ihre Anfrage / your request"
 
 
 def greeting_name(display_name: str) -> str:

@@ -150,6 +150,10 @@ def _result(
         quote_uncertain=split.uncertain if split else False,
         draft=draft,
         error=error,
+        reply_to=mail.reply_to,
+        in_reply_to=mail.in_reply_to,
+        references=mail.references,
+        forwarded_at=split.forwarded_at if split else None,
     )
 
 

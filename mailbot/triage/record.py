@@ -97,6 +97,12 @@ class TriageRecord:
     addresses: tuple[FoundAddress, ...] = ()  # in own_text, with the role each cue gave
     defects: tuple[str, ...] = ()
     legacy: bool = False  # read from a 0.1.0 row: no text, addresses or address sources stored
+    # Threading headers and where a forwarded message starts: a follow-up is joined to its
+    # conversation and read again in the parent process from the record alone.
+    reply_to: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    forwarded_at: int | None = None
 
     def stored(self) -> dict[str, Any]:
         """The record for its JSON column (``legacy`` is never written: a new row is not one)."""
@@ -125,6 +131,10 @@ class TriageRecord:
                 for a in self.addresses
             ],
             "defects": list(self.defects),
+            "reply_to": self.reply_to,
+            "in_reply_to": self.in_reply_to,
+            "references": list(self.references),
+            "forwarded_at": self.forwarded_at,
         }
 
     @classmethod
@@ -156,4 +166,8 @@ class TriageRecord:
             ),
             defects=tuple(str(d) for d in data.get("defects") or []),
             legacy=legacy,
+            reply_to=data.get("reply_to"),
+            in_reply_to=data.get("in_reply_to"),
+            references=tuple(str(r) for r in data.get("references") or []),
+            forwarded_at=data.get("forwarded_at"),
         )

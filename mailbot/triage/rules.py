@@ -46,6 +46,12 @@ class Rules:
     auto_sender_patterns: re.Pattern[str] | None = None
     auto_subject: re.Pattern[str] | None = None  # matched from the subject's start
     auto_body: re.Pattern[str] | None = None
+    # rules/conversations.toml: how a follow-up says "thanks" or "yes, please" (mailbot.conversations.phrases).
+    acknowledgement: re.Pattern[str] | None = None
+    acknowledgement_unless: re.Pattern[str] | None = None
+    acknowledgement_max_words: int = 40
+    confirmation: re.Pattern[str] | None = None
+    confirmation_unless: re.Pattern[str] | None = None
 
 
 def _union(file: Path, table: dict, key: str, lists: tuple[str, ...] = ("de", "en")) -> re.Pattern[str]:
@@ -95,6 +101,11 @@ def load_rules(folder: str = "") -> Rules:
     base = Path(folder) if folder else bundled_dir("rules")
     intents_file, roles_file, auto_file = base / "intents.toml", base / "roles.toml", base / "auto.toml"
     intents, roles, auto = _read(intents_file), _read(roles_file), _read(auto_file)
+    # An operator's rules folder from before conversations has no such file: the bundled one stands in.
+    conversations_file = base / "conversations.toml"
+    if not conversations_file.exists():
+        conversations_file = bundled_dir("rules") / "conversations.toml"
+    conversations = _read(conversations_file)
     headers = []
     for rule in auto.get("headers", []):
         pattern = rule.get("pattern", "")
@@ -138,4 +149,9 @@ def load_rules(folder: str = "") -> Rules:
         auto_sender_patterns=_optional_union(auto_file, auto, "sender_local_patterns"),
         auto_subject=_optional_union(auto_file, auto, "subject_patterns"),
         auto_body=_optional_union(auto_file, auto, "body_patterns"),
+        acknowledgement=_union(conversations_file, conversations, "acknowledgement"),
+        acknowledgement_unless=_union(conversations_file, conversations, "acknowledgement_unless"),
+        acknowledgement_max_words=int(conversations.get("acknowledgement_words", {}).get("max", 40)),
+        confirmation=_union(conversations_file, conversations, "confirmation"),
+        confirmation_unless=_union(conversations_file, conversations, "confirmation_unless"),
     )
