@@ -199,8 +199,9 @@ def follow_up(
             carried = []  # step 2: carried requests of the other intent are dropped
     elif carried:
         intent = Intent(pending_intent)
-    else:
-        return FollowUp(Intent.OTHER, record.status, record.reason)
+    else:  # nothing to carry and nothing asked: a human reads it, in its conversation
+        reason = record.reason if record.intent == Intent.OTHER else "no link or reactivation request in its own text"
+        return FollowUp(Intent.OTHER, InboundStatus.NEEDS_HUMAN, reason, changes=False)
     new_requests, found = extract_requests(
         record.own_text,
         sender=sender,

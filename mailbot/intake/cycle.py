@@ -25,9 +25,9 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
@@ -36,13 +36,18 @@ from sqlmodel import Session, col, select
 
 from mailbot.config import Settings
 from mailbot.db.engine import new_session
+from mailbot.intake.conversations import BatchConversations, Mail
 from mailbot.intake.locks import mailbox_lock
 from mailbot.intake.prefetch import BatchPrefetcher
 from mailbot.intake.store import clean_text, failure_row, quick_dedup_key, record_rows
 from mailbot.intake.workers import InProcess, Outcome, Pending, WorkerPool, choose_triager
 from mailbot.mail.source import FetchedMessage, MailSource, make_source
 from mailbot.models import Draft, InboundMessage, MailboxState, utcnow
-from mailbot.vocabulary import InboundStatus
+from mailbot.triage.record import TriageRecord
+from mailbot.vocabulary import InboundStatus, Intent
+
+if TYPE_CHECKING:
+    from mailbot.triage.draft import DraftText
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +110,8 @@ class _Prepared:
     record: dict[str, Any]
     draft: dict[str, Any] | None
     crashed: bool = False  # triage raised: the record carries the error
+    triaged: TriageRecord | None = None  # what triage read, for the conversation step
+    draft_text: DraftText | None = None
 
 
 @dataclass
@@ -131,6 +138,7 @@ class _Cycle:
         summary: PollSummary,
         triager: InProcess | WorkerPool,
         pause: float,
+        context: Callable[[], Any] | None = None,
     ) -> None:
         self.settings = settings
         self.session = session
@@ -139,6 +147,7 @@ class _Cycle:
         self.triager = triager
         self.pause = pause
         self.folder = summary.folder
+        self.conversations = BatchConversations(session=session, settings=settings, context=context or _no_context)
 
     def _sleep(self) -> None:
         if self.pause:
@@ -205,7 +214,12 @@ class _Cycle:
             return _Prepared(key=quick_key, record=row, draft=None, crashed=True)
         key = clean_text(outcome.dedup_key) or quick_key
         record, draft = record_rows(message, outcome, key=key, **where)
-        return _Prepared(key=key, record=record, draft=draft)
+        triaged = TriageRecord.from_stored(record["result"]) if record["result"] else None
+        if triaged is not None and message.truncated:  # recorded for a human: it joins no one's draft
+            triaged = replace(triaged, intent=Intent.OTHER, status=InboundStatus.NEEDS_HUMAN, requests=())
+        return _Prepared(
+            key=key, record=record, draft=draft, triaged=triaged, draft_text=outcome.draft if draft else None
+        )
 
     def _insert(self, items: list[_Prepared]) -> None:
         """The whole batch in one statement per table; one by one if that fails."""
@@ -222,20 +236,36 @@ class _Cycle:
             self._count(item)
 
     def _insert_rows(self, items: list[_Prepared]) -> None:
+        """Conversations, records, drafts, then what links them (``intake.conversations``)."""
+        mails = [Mail(i.key, i.record, i.draft, i.triaged, i.draft_text) for i in items]
+        plan = self.conversations.plan(mails)
+        self.conversations.write_conversations(plan)
+        for item, mail in zip(items, mails, strict=True):
+            item.draft = mail.draft
         # executemany, then one SELECT for the new ids: RETURNING with a guaranteed
         # row order makes SQLite insert one row per statement.
         inbound = InboundMessage.__table__  # type: ignore[attr-defined]
         self.session.execute(insert(inbound), [item.record for item in items])
-        drafted = [item for item in items if item.draft is not None]
-        if not drafted:
-            return
         ids = dict(
             self.session.execute(
-                select(inbound.c.dedup_key, inbound.c.id).where(inbound.c.dedup_key.in_([i.key for i in drafted]))
+                select(inbound.c.dedup_key, inbound.c.id).where(inbound.c.dedup_key.in_([i.key for i in items]))
             ).all()
         )
-        rows = [{**item.draft, "inbound_id": ids[item.key]} for item in drafted]  # type: ignore[dict-item]
-        self.session.execute(insert(Draft.__table__), rows)  # type: ignore[attr-defined]
+        self.conversations.before_drafts(plan, ids)
+        drafted = [item for item in items if item.draft is not None]
+        draft_ids: dict[str, int] = {}
+        if drafted:
+            rows = [{**item.draft, "inbound_id": ids[item.key]} for item in drafted]  # type: ignore[dict-item]
+            self.session.execute(insert(Draft.__table__), rows)  # type: ignore[attr-defined]
+            if self.conversations.needs_draft_ids(plan):
+                by_inbound = {ids[i.key]: i.key for i in drafted}
+                draft_ids = {
+                    by_inbound[inbound_id]: draft_id
+                    for inbound_id, draft_id in self.session.execute(
+                        select(Draft.inbound_id, Draft.id).where(col(Draft.inbound_id).in_(list(by_inbound)))
+                    ).all()
+                }
+        self.conversations.after_drafts(plan, ids, draft_ids)
 
     def _insert_one(self, item: _Prepared) -> None:
         """Per-message isolation: a row the database refuses costs only that row."""
@@ -278,6 +308,10 @@ class _Cycle:
             self.summary.ignored += 1
         elif item.record["status"] == InboundStatus.NEEDS_HUMAN:
             self.summary.needs_human += 1
+
+
+def _no_context() -> Any:
+    raise RuntimeError("the conversation step needs a triage context")
 
 
 def _folder_state_row(session: Session, mailbox: str, folder: str) -> MailboxState:
@@ -403,7 +437,23 @@ def _run_batches(
     triager = choose_triager(
         settings=settings, new_mails=len(uids), triage=triage, context_factory=context, today=today
     )
-    cycle = _Cycle(settings=settings, session=session, source=source, summary=summary, triager=triager, pause=pause)
+    parent: list[Any] = []
+
+    def parent_context() -> Any:
+        """The parent's own context for the conversation step (workers have theirs), made once."""
+        if not parent:
+            parent.append(triager.context if isinstance(triager, InProcess) else context())
+        return parent[0]
+
+    cycle = _Cycle(
+        settings=settings,
+        session=session,
+        source=source,
+        summary=summary,
+        triager=triager,
+        pause=pause,
+        context=parent_context,
+    )
     max_bytes = settings.triage.max_message_bytes
     stored = 0
 

@@ -174,21 +174,41 @@ def record_rows(
     )
     if draft is None:
         return record, None
-    return record, full_row(
+    return record, draft_row(
+        record,
+        intent=result.intent,
+        language=result.language,
+        sender_verified=result.sender_verified,
+        draft=draft,
+        requests=as_json.get("requests", []),
+    )
+
+
+def draft_row(
+    record: dict[str, Any],
+    *,
+    intent: str,
+    language: str | None,
+    sender_verified: str,
+    draft: DraftText,
+    requests: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The ``Draft`` row answering the mail of ``record`` (a follow-up's answers its whole conversation)."""
+    return full_row(
         Draft,
         {
             "message_id": record["message_id"],
-            "intent": result.intent,
-            "language": result.language or "en",
+            "intent": intent,
+            "language": language or "en",
             "sender": record["sender"],
-            "sender_verified": result.sender_verified,
+            "sender_verified": sender_verified,
             "to": clean_text(draft.to) or "",
             "subject": clean_text(draft.subject) or "",
             "body": clean_text(draft.body) or "",
             "html": clean_text(draft.html),
             "in_reply_to": clean_text(draft.in_reply_to),
             "references": clean_text(draft.references),
-            "requests": as_json.get("requests", []),
+            "requests": clean_json(requests),
             "status": DraftStatus.PENDING,
             "created_at": utcnow(),
         },
