@@ -24,7 +24,7 @@ from mailbot.accounts.database import DbAccountBook
 from mailbot.config import Settings, settings_from_mapping
 from mailbot.db.engine import make_engine, new_session
 from mailbot.intake.cycle import PollSummary, poll_once
-from mailbot.models import InboundMessage
+from mailbot.models import Draft, InboundMessage
 from mailbot.outbox.queue import DeliverySummary, deliver_queued
 from mailbot.resources import bundled_dir
 from mailbot.review.approve import ApprovalResult, approve
@@ -108,6 +108,35 @@ def _csv_fields(book: DbAccountBook, email: str) -> dict[str, str | int | None] 
     return account.as_csv_dict() if account else None
 
 
+def conversation_lines(inbound: list[InboundMessage], drafts: list[Draft]) -> list[str]:
+    """Each conversation with more than one mail: its mails in order, and what became of their drafts."""
+    by_mail = {d.inbound_id: d for d in drafts}
+    mails: dict[int, list[InboundMessage]] = {}
+    for row in inbound:
+        if row.conversation_id is not None:
+            mails.setdefault(row.conversation_id, []).append(row)
+    lines = []
+    for conversation_id, rows in mails.items():
+        if len(rows) < 2:
+            continue
+        lines.append(f"Conversation #{conversation_id}: {len(rows)} mails from {rows[0].sender}")
+        for row in sorted(rows, key=lambda r: (r.dated_at or r.received_at, r.id or 0)):
+            draft = by_mail.get(row.id)
+            text = f"  mail {row.id} ({row.joined_by}): {row.outcome}"
+            if draft is not None:
+                text += f" → draft {draft.id} {draft.status}"
+                if draft.superseded_by is not None:
+                    text += f" by draft {draft.superseded_by}, which answers the whole conversation"
+            lines.append(text)
+    return lines
+
+
+def _print_conversations(inbound: list[InboundMessage], drafts: list[Draft], console: Console) -> None:
+    lines = conversation_lines(inbound, drafts)
+    if lines:
+        console.print("\n".join(lines), highlight=False, markup=False)
+
+
 def print_demo(result: DemoResult, console: Console) -> None:
     """What an agent would see: every mail's outcome, then each pending draft in full."""
     engine = make_engine(result.settings.database.url)
@@ -124,6 +153,7 @@ def print_demo(result: DemoResult, console: Console) -> None:
         intent = f"{row.intent} ({row.language})" if row.language else row.intent
         table.add_row(str(row.id), row.sender or "", escape(row.subject), intent, row.outcome)
     console.print(table)
+    _print_conversations(inbound, drafts, console)
     for draft in drafts:
         requests = "; ".join(
             f"{r.get('primary') or '?'} ← {r.get('team_member') or '?'}: {r.get('outcome')}" for r in draft.requests

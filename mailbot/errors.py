@@ -52,6 +52,16 @@ class DraftStateError(ReviewError):
     """The draft is not in a state that allows the requested step (already approved, sent, ...)."""
 
 
+class DraftSuperseded(DraftStateError):
+    """The draft was replaced by a newer one of its conversation: the agent reviews that one instead."""
+
+    def __init__(self, draft_id: int, superseded_by: int | None) -> None:
+        new = superseded_by
+        super().__init__(f"draft {draft_id} was superseded by draft {new}: review draft {new} instead")
+        self.draft_id = draft_id
+        self.superseded_by = superseded_by
+
+
 class StaleDecision(ReviewError):
     """On approval the records no longer support the drafted decision."""
 

@@ -124,8 +124,12 @@ def customer_mail(
     ).encode()
 
 
-def maildir_settings(*, url: str, folder: Path) -> tuple[Settings, Path]:
-    """Settings for a poll of a fresh local Maildir under ``folder``, replies to the file outbox."""
+def maildir_settings(*, url: str, folder: Path, window_days: int = 0) -> tuple[Settings, Path]:
+    """Settings for a poll of a fresh local Maildir under ``folder``, replies to the file outbox.
+
+    ``window_days`` 0 turns repeats off: the tests of single mails send unrelated mails
+    from one sender seconds apart; conversation tests pass the real window.
+    """
     maildir = folder / "Maildir"
     mailbox.Maildir(maildir, create=True)
     settings = settings_from_mapping(
@@ -135,6 +139,7 @@ def maildir_settings(*, url: str, folder: Path) -> tuple[Settings, Path]:
             "mailbox": {"kind": "maildir", "path": str(maildir)},
             "outbox": {"path": str(folder / "outbox")},
             "plans": {"basic": {"team_seats": 0}, "pro": {"team_seats": 2}},
+            "conversations": {"window_days": window_days},
         },
         env={},
     )

@@ -144,7 +144,8 @@ def test_drafts_list_and_show(dovecot, imap_user, tmp_path) -> None:
     wrong = run_mailbot("--config", config, "drafts", "list", "--status", "bogus", cwd=tmp_path)
 
     rows = json_lines(listed.stdout)
-    assert len(rows) == 5 and json_lines(sent.stdout) == []
+    # Olivia's follow-up (05) supersedes her need-info draft (04): issue 9, one pending draft per conversation.
+    assert len(rows) == 4 and json_lines(sent.stdout) == []
     required = {"id", "message_id", "intent", "language", "to", "subject", "status", "requests"}
     assert all(required <= set(row) and row["status"] == "pending" for row in rows)
     link = next(r for r in rows if r["message_id"] == "<demo-01-link-de@wagner-design.example>")
@@ -180,14 +181,16 @@ def test_demo_runs_twice_from_any_directory(tmp_path) -> None:
         assert "Subject: Re: Teammitglied verknüpfen" in result.stdout
         assert "Agent 'demo-agent' approves draft" in result.stdout
         assert "applied: link jonas.fischer@wagner-design.example" in result.stdout
-        assert "4 drafts still wait for an agent" in result.stdout
+        # issue 9: Olivia's need-info draft is superseded by her follow-up's, not left pending beside it
+        assert "3 drafts still wait for an agent" in result.stdout
+        assert "need_info → draft 4 superseded by draft 5" in result.stdout
     demo_db = make_engine(f"sqlite:///{elsewhere / 'var' / 'demo' / 'mailbot.db'}")
     with demo_db.connect() as connection:  # the demo's database starts at the current revision
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD]
     assert len(stored(demo_db)) == 7 and len(drafts(demo_db)) == 5
     env = {"MAILBOT_DATABASE_URL": "sqlite:///var/demo/mailbot.db"}
     listed = run_mailbot("drafts", "list", "--json", cwd=elsewhere, env=env)
-    assert len(json_lines(listed.stdout)) == 4
+    assert len(json_lines(listed.stdout)) == 3
     sent = run_mailbot("drafts", "list", "--status", "sent", "--json", cwd=elsewhere, env=env)
     assert len(json_lines(sent.stdout)) == 1
     (reply,) = (elsewhere / "var" / "demo" / "outbox").glob("*.eml")

@@ -73,6 +73,9 @@ def console_settings(db_url: str, tmp_path: Path, **sections: dict[str, Any]) ->
         "mailbox": {"kind": "maildir", "path": str(maildir)},
         "outbox": {"path": str(tmp_path / "outbox")},
         "plans": {"basic": {"team_seats": 0}, "pro": {"team_seats": 2}},
+        # These tests send unrelated mails from one sender seconds apart: each is its
+        # own conversation (no repeats; tests/test_conversations.py covers joining).
+        "conversations": {"window_days": 0},
     }
     data.update(sections)
     return settings_from_mapping(data, env={})

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from mailbot.cli.app import agent_name, app, console, print_error, print_json_line, settings_of
+from mailbot.cli.app import agent_name, app, console, err_console, print_error, print_json_line, settings_of
 from mailbot.cli.terminal import shown
 from mailbot.vocabulary import DraftStatus, SenderVerification
 
@@ -29,7 +29,7 @@ def drafts_approve(
 ) -> None:
     """Apply the proposed account change and queue the reply, in one transaction."""
     from mailbot.db.engine import make_engine
-    from mailbot.errors import ActionRefused, StaleDecision
+    from mailbot.errors import ActionRefused, DraftSuperseded, StaleDecision
     from mailbot.review.approve import approve
 
     settings = settings_of(ctx)
@@ -51,6 +51,9 @@ def drafts_approve(
     except (StaleDecision, ActionRefused) as exc:
         print_error(exc, label="not approved:", style="bold yellow")
         raise typer.Exit(3) from None
+    except DraftSuperseded as exc:  # the contract's one line, exit 1
+        err_console.print(shown(exc, one_line=True), highlight=False)
+        raise typer.Exit(1) from None
     done = "; ".join(result.actions) if result.actions else "no account change"
     edited = " (edited text)" if result.edited else ""
     if result.outbox_message_id is None:

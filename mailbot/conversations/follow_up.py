@@ -86,13 +86,18 @@ def decide_asked(
     accounts: AccountBook,
     plans: Mapping[str, Plan],
     today: date,
+    fill: bool = True,
 ) -> list[AskedRequest]:
-    """Every request decided again with its asker's sender and verification (step 5), seats taken in order."""
+    """Every request decided again with its asker's sender and verification (step 5), seats taken in order.
+
+    ``fill``: a reactivate request's missing address is filled in from records
+    (triage); approval decides the addresses the agent saw and passes False.
+    """
     out: list[AskedRequest] = []
     seats_taken: dict[str, int] = {}
     for asked in requests:
         request = asked.decision.request
-        if intent == Intent.REACTIVATE and (request.primary is None or request.team_member is None):
+        if fill and intent == Intent.REACTIVATE and (request.primary is None or request.team_member is None):
             request = fill_from_records(request, accounts=accounts, sender=asked.asker)
         if intent == Intent.LINK:
             decision = decide_link(

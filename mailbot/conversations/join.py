@@ -72,7 +72,8 @@ def join_conversation(
         if note is None:
             how = "replied into" if rule == JoinRule.THREAD else "carries the tag of"
             note = f"{how} conversation {_name(found)} but {sender or 'the sender'} is not a participant"
-    candidates = book.written_by(sender) if sender else []
+    # window_days = 0 turns repeats off: only threads and tags join.
+    candidates = book.written_by(sender) if sender and window_days > 0 else []
     if candidates:
         intent = own_intent()
         window = timedelta(days=window_days)

@@ -158,7 +158,7 @@ class BatchConversations:
                     select(col(Conversation.id)).where(col(Conversation.id).in_(sorted(tags)))
                 ).scalars()
             )
-        if senders:
+        if senders and self.settings.window_days > 0:
             earliest = min(_dated_of(r) for r in records) - timedelta(days=self.settings.window_days)
             for chunk in _chunks(sorted(senders)):
                 ids.update(

@@ -34,12 +34,12 @@ from mailbot.db.engine import new_session
 from mailbot.db.types import as_utc
 from mailbot.errors import DraftStateError, PermanentDeliveryError, TemporaryDeliveryError, UncertainDeliveryError
 from mailbot.mail.reply import build_reply, envelope_recipients, parse_reply, reply_bytes
-from mailbot.models import Draft, OutboxMessage
+from mailbot.models import Conversation, ConversationMessageId, ConversationParticipant, Draft, OutboxMessage
 from mailbot.outbox.events import delivery_event
 from mailbot.outbox.file import write_file_outbox
 from mailbot.outbox.sent_copy import copy_to_sent_folder
 from mailbot.outbox.smtp import SmtpUnavailable, send_smtp
-from mailbot.vocabulary import DraftStatus, OutboxStatus
+from mailbot.vocabulary import DraftStatus, MessageKind, OutboxStatus, ParticipantRole
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,43 @@ def queue_reply(*, session: Session, draft: Draft, settings: Settings, now: date
         queued_at=moment,
     )
     session.add(row)
+    _register_in_conversation(session, draft=draft, message_id=row.message_id, to=row.to, moment=moment)
     return row
+
+
+def _register_in_conversation(session: Session, *, draft: Draft, message_id: str, to: str, moment: datetime) -> None:
+    """Our reply joins its conversation in the approval's transaction: its Message-ID, its recipients.
+
+    So the customer's answer threads (join rule 1) and its recipients may write in
+    it. ``last_activity_at`` moves when the reply is *queued*, not when it is sent:
+    the approval is when we answered (the send follows within a poll), and only
+    this transaction is sure to run once; rule 3's window is measured from it.
+    """
+    if draft.conversation_id is None:
+        return
+    session.add(
+        ConversationMessageId(message_id=message_id, conversation_id=draft.conversation_id, kind=MessageKind.REPLY)
+    )
+    known = set(
+        session.exec(
+            select(ConversationParticipant.address).where(
+                ConversationParticipant.conversation_id == draft.conversation_id,
+                ConversationParticipant.role == ParticipantRole.RECIPIENT,
+            )
+        )
+    )
+    for address in dict.fromkeys(a.strip() for a in to.split(",") if a.strip()):
+        if address not in known:
+            session.add(
+                ConversationParticipant(
+                    conversation_id=draft.conversation_id, address=address, role=ParticipantRole.RECIPIENT
+                )
+            )
+    session.exec(
+        update(Conversation)
+        .where(col(Conversation.id) == draft.conversation_id, col(Conversation.last_activity_at) < moment)
+        .values(last_activity_at=moment)
+    )
 
 
 def deliver_queued(*, engine: Engine, settings: Settings, now: datetime | None = None) -> DeliverySummary:

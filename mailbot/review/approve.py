@@ -27,12 +27,14 @@ from sqlmodel import Session, col, select
 from mailbot.accounts.book import AccountBook
 from mailbot.accounts.database import DbAccountBook, record_of
 from mailbot.config import Plan, Settings
-from mailbot.errors import DraftNotFound, DraftStateError, ReviewError, StaleDecision
+from mailbot.conversations.follow_up import decide_asked
+from mailbot.conversations.state import asked_requests
+from mailbot.errors import DraftNotFound, DraftStateError, DraftSuperseded, ReviewError, StaleDecision
 from mailbot.models import Account, AccountAction, ActionStatus, AuditEvent, Draft, is_row_id, utcnow
 from mailbot.outbox.queue import queue_reply
-from mailbot.triage.decide import Action, Decision, decide_requests
+from mailbot.triage.decide import Action, Decision
 from mailbot.triage.record import decisions_of
-from mailbot.vocabulary import DraftStatus, Intent, SenderVerification
+from mailbot.vocabulary import DraftStatus, Intent
 
 #: Drafts an agent may still decide on: a refused action's draft may be approved again (after an edit) or rejected.
 OPEN_FOR_REVIEW = (DraftStatus.PENDING, DraftStatus.ACTION_FAILED)
@@ -48,16 +50,16 @@ class ApprovalResult:
 
 
 def recheck(draft: Draft, *, accounts: AccountBook, plans: Mapping[str, Plan], today: date) -> list[Decision]:
-    """The draft's requests, as triage stored them, decided again against the records as they are now."""
-    return decide_requests(
-        [shown.request for shown in decisions_of(draft.requests)],
-        intent=Intent(draft.intent),
-        sender=draft.sender,
-        sender_verified=SenderVerification(draft.sender_verified),
-        accounts=accounts,
-        plans=plans,
-        today=today,
-    )
+    """The draft's requests, as triage stored them, decided again against the records as they are now.
+
+    Each with its own asker (SPEC "Conversations", step 5): a conversation's draft
+    answers requests that different mails asked; rows without the stored asker
+    were asked by the draft's own mail.
+    """
+    asked = asked_requests(draft.requests, mail=draft.inbound_id, sender=draft.sender, verified=draft.sender_verified)
+    # The addresses as the agent saw them: nothing is filled in from records again.
+    decided = decide_asked(asked, intent=Intent(draft.intent), accounts=accounts, plans=plans, today=today, fill=False)
+    return [a.decision for a in decided]
 
 
 def stale_changes(draft: Draft, decisions: list[Decision], *, settled: Collection[int] = ()) -> list[str]:
@@ -142,6 +144,8 @@ def claim_draft(
     if draft is None:
         raise DraftNotFound(f"no draft has the id {draft_id}")
     if result.rowcount != 1:
+        if draft.status == DraftStatus.SUPERSEDED:  # a follow-up's draft won the one conditional update
+            raise DraftSuperseded(draft_id, draft.superseded_by)
         by = f" by {draft.decided_by}" if draft.decided_by else ""
         raise DraftStateError(f"draft {draft_id} is already {draft.status}{by}; nothing was changed")
     return draft
