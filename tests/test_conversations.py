@@ -18,7 +18,7 @@ conversations in the database.
 from __future__ import annotations
 
 import mailbox
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -149,13 +149,13 @@ def test_join_rules_in_order_with_the_non_participant_and_machine_mail() -> None
 
 
 def test_an_unverified_follow_up_neither_spoils_nor_borrows_a_verified_request() -> None:
+    from factories import account, book
+
     from mailbot.conversations.follow_up import decide_asked
     from mailbot.conversations.state import AskedRequest
     from mailbot.triage.decide import Decision
     from mailbot.triage.extract import Request
     from mailbot.vocabulary import LINK_ADDRESS_MISSING
-
-    from factories import account, book
 
     ctx = triage_context(
         book(account(1, "boss@x.example"), account(2, "va@x.example", plan="basic", status="trial", paid_until=None))
