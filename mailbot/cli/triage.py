@@ -45,6 +45,7 @@ def triage(
         tctx = TriageContext.from_settings(settings, accounts=accounts, today=date.today())
         total = count_mail_files(paths) if bar.enabled else 0
         triaged: list[tuple[str, TriageResult]] = []
+        failed: list[dict[str, Any]] = []
         for done, item in enumerate(iter_mail_files(paths), start=1):
             if item.error is None:
                 triaged.append((item.label, triage_message(item.raw, tctx)))
@@ -52,11 +53,12 @@ def triage(
                 unreadable += 1
                 if report is None:  # the summary counts errors itself
                     print_error(item.error)
-                else:
-                    report.add({"file": item.label, "error": item.error})
+                failed.append({"file": item.label, "error": item.error})
             bar.update(done, max(total, done))
-        # Conversations: the files in Date order, grouped in memory as the poll groups stored mail.
-        for obj in group(triaged, ctx=tctx, window_days=settings.conversations.window_days):
+        # Conversations: the files in Date order, grouped in memory as the poll groups stored mail;
+        # what could not be read comes last.
+        grouped = group(triaged, ctx=tctx, window_days=settings.conversations.window_days)
+        for obj in [*grouped, *failed]:
             if report is not None:
                 report.add(obj)
             elif as_json:
