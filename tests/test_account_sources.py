@@ -117,6 +117,8 @@ def db_setup(db_engine: Engine, tmp_path: Path):
             "mailbox": {"kind": "maildir", "path": str(maildir)},
             "outbox": {"path": str(tmp_path / "outbox")},
             "plans": {"basic": {"team_seats": 0}, "pro": {"team_seats": 2}},
+            # unrelated mails from one sender seconds apart: each its own conversation
+            "conversations": {"window_days": 0},
         },
         env={},
     )

@@ -52,10 +52,11 @@ def test_first_poll_records_every_message_and_the_second_fetches_nothing(dovecot
     auto = by_id["<demo-07-out-of-office-en@brightleaf.example>"]
     assert (auto.intent, auto.status) == ("auto", "ignored")
     stored_drafts = drafts(engine)
-    assert len(stored_drafts) == 5 and all(d.status == "pending" for d in stored_drafts)
+    # issue 9: Olivia's follow-up supersedes her need-info draft; replies carry the conversation tag
+    assert len(stored_drafts) == 5 and [d.status for d in stored_drafts].count("pending") == 4
     draft = next(d for d in stored_drafts if d.inbound_id == link.id)
     assert draft.to == "claudia.wagner@wagner-design.example"
-    assert draft.subject == "Re: Teammitglied verknüpfen"
+    assert draft.subject == f"Re: Teammitglied verknüpfen [#{link.conversation_id}]"
     assert draft.in_reply_to == "<demo-01-link-de@wagner-design.example>"
     assert draft.requests[0]["outcome"] == "ready_to_link"
 
