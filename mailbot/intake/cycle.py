@@ -36,7 +36,7 @@ from sqlmodel import Session, col, select
 
 from mailbot.config import Settings
 from mailbot.db.engine import new_session
-from mailbot.intake.conversations import BatchConversations, Mail
+from mailbot.intake.conversations import BatchConversations, Mail, Plan
 from mailbot.intake.locks import mailbox_lock
 from mailbot.intake.prefetch import BatchPrefetcher
 from mailbot.intake.store import clean_text, failure_row, quick_dedup_key, record_rows
@@ -235,10 +235,19 @@ class _Cycle:
         for item in items:
             self._count(item)
 
-    def _insert_rows(self, items: list[_Prepared]) -> None:
-        """Conversations, records, drafts, then what links them (``intake.conversations``)."""
+    def _plan(self, items: list[_Prepared]) -> tuple[Plan, list[Mail]]:
+        """The conversation look-ups and the pure step: reads only, made before any write of the rows.
+
+        Reads first, outside a savepoint: on SQLite a transaction that has read
+        before it writes cannot wait for another poller's write lock (its snapshot
+        is stale: "database is locked" at once), one that writes first waits.
+        """
         mails = [Mail(i.key, i.record, i.draft, i.triaged, i.draft_text) for i in items]
-        plan = self.conversations.plan(mails)
+        return self.conversations.plan(mails), mails
+
+    def _insert_rows(self, items: list[_Prepared], planned: tuple[Plan, list[Mail]] | None = None) -> None:
+        """Conversations, records, drafts, then what links them (``intake.conversations``)."""
+        plan, mails = planned or self._plan(items)
         self.conversations.write_conversations(plan)
         for item, mail in zip(items, mails, strict=True):
             item.draft = mail.draft
@@ -270,8 +279,9 @@ class _Cycle:
     def _insert_one(self, item: _Prepared) -> None:
         """Per-message isolation: a row the database refuses costs only that row."""
         try:
+            planned = self._plan([item])
             with self.session.begin_nested():
-                self._insert_rows([item])
+                self._insert_rows([item], planned)
             self._count(item)
             return
         except IntegrityError:  # another poller stored it between our check and insert
@@ -289,9 +299,11 @@ class _Cycle:
             mailbox=self.source.name,
             folder=self.folder,
         )
+        failed = _Prepared(key=item.key, record=fallback, draft=None)
         try:
+            planned = self._plan([failed])
             with self.session.begin_nested():
-                self._insert_rows([_Prepared(key=item.key, record=fallback, draft=None)])
+                self._insert_rows([failed], planned)
         except IntegrityError:
             self.summary.already_stored += 1
             return
