@@ -92,6 +92,7 @@ def open_proactive_draft(
         primary=primary.email,
         paid_until=paid_until,
         support_name=settings.support.name,
+        support_address=settings.support.address,
         templates_path=settings.triage.templates_path,
     )
     conversation = Conversation(

@@ -14,7 +14,7 @@ from datetime import date
 
 from mailbot.triage.decide import Decision
 from mailbot.triage.draft import template_environment, template_sections
-from mailbot.vocabulary import Outcome
+from mailbot.vocabulary import Intent, Outcome
 
 #: The subject of a renewal mail, per language (our ``[#id]`` tag is added after it).
 SUBJECTS = {
@@ -36,6 +36,7 @@ def render_renewal(
     primary: str,
     paid_until: date,
     support_name: str,
+    support_address: str = "",
     templates_path: str = "",
 ) -> RenewalText:
     """One mail to the primary about every lapsed team member (one decision each)."""
@@ -54,6 +55,10 @@ def render_renewal(
         .get_template(f"{language}/renewal.txt.j2")
         .render(
             lang=language,
+            # What the outcome sections of the ordinary reply read as well:
+            intent=Intent.REACTIVATE,
+            customer_name="",
+            support_address=support_address,
             primary=primary,
             paid_until=paid_until.isoformat(),
             reactivated=reactivated,
