@@ -14,8 +14,11 @@ module at them (subject tag, participants).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import CursorResult, insert
 from sqlmodel import Session, col, func, select
 
 from mailbot.accounts.book import AccountRecord
@@ -29,34 +32,48 @@ from mailbot.vocabulary import DraftStatus, Intent, ParticipantRole, SenderVerif
 LANGUAGES = ("de", "en")
 
 
-def primary_language(session: Session, *, address: str, default: str) -> str:
-    """The language of the primary's latest conversation, else ``default`` (``[renewals] language``).
+#: Addresses per look-up of ``primary_languages`` (well below every driver's parameter limit).
+_CHUNK = 500
+
+
+def primary_languages(session: Session, addresses: Iterable[str]) -> dict[str, str]:
+    """The language of each primary's latest conversation, for those that have one (lower-case keys).
 
     A conversation the primary wrote in counts (proactive ones are our own
     choice, not the customer's); mail stored before conversations existed is
-    read by its sender.
+    read by its sender. Batched: an import may reveal a thousand renewals.
     """
-    address = address.lower()
-    found = session.exec(
-        select(Conversation.language)
-        .join(ConversationParticipant, col(ConversationParticipant.conversation_id) == col(Conversation.id))
-        .where(
-            col(ConversationParticipant.address) == address,
-            col(ConversationParticipant.role) == ParticipantRole.SENDER,
-            col(Conversation.proactive).is_(False),
-            col(Conversation.language).in_(LANGUAGES),
+    wanted = sorted({a.lower() for a in addresses})
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        rows = session.exec(
+            select(ConversationParticipant.address, Conversation.language)
+            .join(Conversation, col(ConversationParticipant.conversation_id) == col(Conversation.id))
+            .where(
+                col(ConversationParticipant.address).in_(chunk),
+                col(ConversationParticipant.role) == ParticipantRole.SENDER,
+                col(Conversation.proactive).is_(False),
+                col(Conversation.language).in_(LANGUAGES),
+            )
+            .order_by(col(Conversation.last_activity_at), col(Conversation.id))
         )
-        .order_by(col(Conversation.last_activity_at).desc(), col(Conversation.id).desc())
-        .limit(1)
-    ).first()
-    if found is None:
-        found = session.exec(
-            select(InboundMessage.language)
-            .where(func.lower(InboundMessage.sender) == address, col(InboundMessage.language).in_(LANGUAGES))
-            .order_by(col(InboundMessage.received_at).desc(), col(InboundMessage.id).desc())
-            .limit(1)
-        ).first()
-    return found if found in LANGUAGES else default
+        latest = {address: language for address, language in rows}  # the last one wins
+        missing = [a for a in chunk if a not in latest]
+        if missing:
+            older = session.exec(
+                select(func.lower(InboundMessage.sender), InboundMessage.language)
+                .where(func.lower(InboundMessage.sender).in_(missing), col(InboundMessage.language).in_(LANGUAGES))
+                .order_by(col(InboundMessage.received_at), col(InboundMessage.id))
+            )
+            latest.update({address: language for address, language in older if language})
+        found.update({a: lang for a, lang in latest.items() if lang in LANGUAGES})
+    return found
+
+
+def primary_language(session: Session, *, address: str, default: str) -> str:
+    """The language of the primary's latest conversation, else ``default`` (``[renewals] language``)."""
+    return primary_languages(session, [address]).get(address.lower(), default)
 
 
 def proactive_request(decision: Decision, *, asker: str) -> dict[str, object]:
@@ -83,9 +100,14 @@ def open_proactive_draft(
     decisions: list[Decision],
     paid_until: date,
     now: datetime,
-) -> Draft:
-    """Store the conversation, its participants and the pending draft (flushed, not committed)."""
-    language = primary_language(session, address=primary.email, default=settings.renewals.language)
+    language: str | None = None,
+) -> int:
+    """Store the conversation, its participants and the pending draft (not committed); the draft's id.
+
+    ``language``: the primary's, when the caller looked it up already (a batch).
+    """
+    if language is None:
+        language = primary_language(session, address=primary.email, default=settings.renewals.language)
     text = render_renewal(
         decisions=decisions,
         language=language,
@@ -95,43 +117,54 @@ def open_proactive_draft(
         support_address=settings.support.address,
         templates_path=settings.triage.templates_path,
     )
-    conversation = Conversation(
-        intent=Intent.REACTIVATE,
-        subject=text.subject,
-        language=language,
-        started_at=now,
-        last_activity_at=now,
-        proactive=True,
+    # Core inserts on the session's connection (same transaction): an import may
+    # open a thousand of these, and the ORM's unit of work would triple the cost.
+    connection = session.connection()
+    conversation_insert = connection.execute(
+        insert(Conversation).values(
+            intent=Intent.REACTIVATE,
+            subject=text.subject,
+            language=language,
+            started_at=now,
+            last_activity_at=now,
+            proactive=True,
+        )
     )
-    session.add(conversation)
-    session.flush()
-    assert conversation.id is not None
+    conversation_id = _inserted_id(conversation_insert)
     members = dict.fromkeys(d.request.team_member.lower() for d in decisions if d.request.team_member)
-    session.add(
-        ConversationParticipant(
-            conversation_id=conversation.id, address=primary.email.lower(), role=ParticipantRole.PRIMARY
+    connection.execute(
+        insert(ConversationParticipant),
+        [
+            {"conversation_id": conversation_id, "address": primary.email.lower(), "role": ParticipantRole.PRIMARY},
+            *(
+                {"conversation_id": conversation_id, "address": member, "role": ParticipantRole.TEAM_MEMBER}
+                for member in members
+            ),
+        ],
+    )
+    draft_insert = connection.execute(
+        insert(Draft).values(
+            inbound_id=None,
+            conversation_id=conversation_id,
+            proactive=True,
+            message_id=None,
+            intent=Intent.REACTIVATE,
+            language=language,
+            sender=primary.email,
+            sender_verified=SenderVerification.PASS,
+            to=primary.email,
+            subject=tagged_subject(text.subject, conversation_id, tag=settings.conversations.subject_tag),
+            body=text.body,
+            requests=[proactive_request(d, asker=primary.email) for d in decisions],
+            status=DraftStatus.PENDING,
+            created_at=now,
+            version=1,
         )
     )
-    for member in members:
-        session.add(
-            ConversationParticipant(conversation_id=conversation.id, address=member, role=ParticipantRole.TEAM_MEMBER)
-        )
-    draft = Draft(
-        inbound_id=None,
-        conversation_id=conversation.id,
-        proactive=True,
-        message_id=None,
-        intent=Intent.REACTIVATE,
-        language=language,
-        sender=primary.email,
-        sender_verified=SenderVerification.PASS,
-        to=primary.email,
-        subject=tagged_subject(text.subject, conversation.id, tag=settings.conversations.subject_tag),
-        body=text.body,
-        requests=[proactive_request(d, asker=primary.email) for d in decisions],
-        status=DraftStatus.PENDING,
-        created_at=now,
-    )
-    session.add(draft)
-    session.flush()
-    return draft
+    return _inserted_id(draft_insert)
+
+
+def _inserted_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])

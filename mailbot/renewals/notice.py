@@ -30,7 +30,8 @@ from mailbot.db.engine import new_session
 from mailbot.models import Account, BillingEvent, utcnow
 from mailbot.renewals.billing import BillingNotice
 from mailbot.renewals.detect import is_newer_renewal, moved_later
-from mailbot.renewals.record import RenewalResult, record_renewal, seen_dates
+from mailbot.renewals.draft import primary_languages
+from mailbot.renewals.record import RenewalResult, record_renewal, seen_dates, seen_dates_of
 from mailbot.vocabulary import RenewalOutcome, RenewalSource
 
 
@@ -60,11 +61,17 @@ def renewals_in_import(
     book = DbAccountBook(session)  # the records as the import leaves them, in its transaction
     now = utcnow()
     results = []
-    for before, after in changed:
-        if after.primary_account_id is not None or not moved_later(before.paid_until, after.paid_until):
-            continue
+    candidates = [
+        (before, after)
+        for before, after in changed
+        if after.primary_account_id is None and moved_later(before.paid_until, after.paid_until)
+    ]
+    # One look-up each for every candidate's earlier renewals and language, not one per primary.
+    seen_by_primary = seen_dates_of(session, [after.account_id for _, after in candidates])
+    languages = primary_languages(session, [after.email for _, after in candidates])
+    for before, after in candidates:
         assert after.paid_until is not None
-        seen = seen_dates(session, after.account_id)
+        seen = seen_by_primary.get(after.account_id, [])
         if after.paid_until in seen:
             continue
         newer = is_newer_renewal(after.paid_until, known=before.paid_until, latest_seen=max(seen, default=None))
@@ -79,6 +86,7 @@ def renewals_in_import(
                 newer=newer,
                 today=today,
                 now=now,
+                language=languages.get(after.email, settings.renewals.language),
             )
         )
     return results

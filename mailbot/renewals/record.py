@@ -10,6 +10,7 @@ whose team members are all current is recorded without a draft.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -62,7 +63,22 @@ class RenewalResult:
 
 def seen_dates(session: Session, primary_id: int) -> list[date]:
     """Every renewal date recorded for the primary (a handful: one per billing period)."""
-    return list(session.exec(select(col(Renewal.paid_until)).where(col(Renewal.primary_account_id) == primary_id)))
+    return seen_dates_of(session, [primary_id]).get(primary_id, [])
+
+
+def seen_dates_of(session: Session, primary_ids: Iterable[int]) -> dict[int, list[date]]:
+    """``seen_dates`` for many primaries at once (an import), in chunks of 500 ids."""
+    ids = sorted(set(primary_ids))
+    found: dict[int, list[date]] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.exec(
+            select(col(Renewal.primary_account_id), col(Renewal.paid_until)).where(
+                col(Renewal.primary_account_id).in_(ids[start : start + 500])
+            )
+        )
+        for primary_id, paid_until in rows:
+            found.setdefault(primary_id, []).append(paid_until)
+    return found
 
 
 def record_renewal(
@@ -76,13 +92,15 @@ def record_renewal(
     newer: bool,
     today: date,
     now: datetime,
+    language: str | None = None,
 ) -> RenewalResult:
     """Record a renewal not seen before and draft the reactivation it calls for (flushed, not committed).
 
     ``newer``: ``detect.is_newer_renewal`` said it is later than everything known;
     otherwise it is recorded as ``not_newer`` and drafts nothing. ``book`` reads the
     records as they are after the renewal (the database's, in this transaction,
-    or the account API's, freshly).
+    or the account API's, freshly). ``language``: the draft's, when the caller
+    looked it up already.
     """
 
     def kept(
@@ -99,7 +117,6 @@ def record_renewal(
                 draft_id=draft_id,
             )
         )
-        session.flush()
         return RenewalResult(outcome, primary.email, paid_until, primary.account_id, draft_id, members, reason)
 
     if not newer:
@@ -117,7 +134,13 @@ def record_renewal(
         plans=settings.plans,
         today=today,
     )
-    draft = open_proactive_draft(
-        session, settings=settings, primary=primary, decisions=decisions, paid_until=paid_until, now=now
+    draft_id = open_proactive_draft(
+        session,
+        settings=settings,
+        primary=primary,
+        decisions=decisions,
+        paid_until=paid_until,
+        now=now,
+        language=language,
     )
-    return kept(RenewalOutcome.DRAFTED, draft_id=draft.id, members=tuple(m.email for m in lapsed))
+    return kept(RenewalOutcome.DRAFTED, draft_id=draft_id, members=tuple(m.email for m in lapsed))
