@@ -388,3 +388,48 @@ def test_the_console_marks_proactive_drafts_and_lists_billing_events(db_engine: 
     history = client.get("/history").text
     assert "Billing events" in history and "evt_console" in history and 'href="/drafts/1"' in history
     assert SECRET not in queue + page + history
+
+
+def test_with_the_account_api_an_event_prompts_a_fresh_look_up_and_waits_while_it_is_down(
+    db_engine: Engine, tmp_path: Path, account_api
+) -> None:
+    from servers.account_api import TOKEN, api_account
+    from test_web import console_settings
+
+    from mailbot.web.app import create_app
+
+    account_api.seed(
+        api_account(77, "boss@firma.example", paid_until=RENEWED),
+        api_account(1043, "va@firma.example", status="expired", paid_until=LAPSED, primary=77),
+    )
+    settings = console_settings(
+        str(db_engine.url),
+        tmp_path,
+        web={"secret_key": "k" * 48},
+        billing={"webhook_secret": SECRET},
+        accounts={"source": "http", "url": account_api.url, "token": TOKEN, "retries": 0},
+    )
+    client = TestClient(create_app(settings=settings, engine=db_engine), follow_redirects=False)
+    body = renewed_event("evt_api", "boss@firma.example", RENEWED)
+
+    def send() -> Any:
+        return client.post(
+            "/hooks/billing",
+            content=body,
+            headers={"Stripe-Signature": signature_header(SECRET, int(time.time()), body)},
+        )
+
+    account_api.fault("status", status=503, times=1)
+    down = send()
+    assert down.status_code == 503 and "send the event again" in down.json()["error"]
+    assert state(db_engine)["events"] == []  # not marked processed: the retry will be
+    before = account_api.requests()
+    up = send()
+    assert up.status_code == 200 and up.json()["outcome"] == "drafted"
+    assert account_api.requests() > before  # looked up afresh: primary and its members
+    assert "GET /accounts?primary_account_id=77" in account_api.targets()
+    assert account_api.record(1043)["status"] == "expired"  # nothing changes before approval
+    with Session(db_engine) as session:
+        (draft,) = session.exec(select(Draft)).all()
+        assert [r["team_member"] for r in draft.requests] == ["va@firma.example"]
+        assert session.exec(select(Account)).all() == []  # the http source keeps no records here
