@@ -120,15 +120,17 @@ def open_proactive_draft(
     # Core inserts on the session's connection (same transaction): an import may
     # open a thousand of these, and the ORM's unit of work would triple the cost.
     connection = session.connection()
+    # (Values as parameters, not in the statement: one compiled INSERT serves every draft.)
     conversation_insert = connection.execute(
-        insert(Conversation).values(
-            intent=Intent.REACTIVATE,
-            subject=text.subject,
-            language=language,
-            started_at=now,
-            last_activity_at=now,
-            proactive=True,
-        )
+        insert(Conversation),
+        {
+            "intent": Intent.REACTIVATE,
+            "subject": text.subject,
+            "language": language,
+            "started_at": now,
+            "last_activity_at": now,
+            "proactive": True,
+        },
     )
     conversation_id = _inserted_id(conversation_insert)
     members = dict.fromkeys(d.request.team_member.lower() for d in decisions if d.request.team_member)
@@ -143,23 +145,27 @@ def open_proactive_draft(
         ],
     )
     draft_insert = connection.execute(
-        insert(Draft).values(
-            inbound_id=None,
-            conversation_id=conversation_id,
-            proactive=True,
-            message_id=None,
-            intent=Intent.REACTIVATE,
-            language=language,
-            sender=primary.email,
-            sender_verified=SenderVerification.PASS,
-            to=primary.email,
-            subject=tagged_subject(text.subject, conversation_id, tag=settings.conversations.subject_tag),
-            body=text.body,
-            requests=[proactive_request(d, asker=primary.email) for d in decisions],
-            status=DraftStatus.PENDING,
-            created_at=now,
-            version=1,
-        )
+        insert(Draft),
+        {
+            "inbound_id": None,
+            "conversation_id": conversation_id,
+            "proactive": True,
+            "message_id": None,
+            "intent": Intent.REACTIVATE,
+            "language": language,
+            "sender": primary.email,
+            "sender_verified": SenderVerification.PASS,
+            "to": primary.email,
+            "subject": tagged_subject(text.subject, conversation_id, tag=settings.conversations.subject_tag),
+            "body": text.body,
+            "html": None,
+            "in_reply_to": None,
+            "references": None,
+            "requests": [proactive_request(d, asker=primary.email) for d in decisions],
+            "status": DraftStatus.PENDING,
+            "created_at": now,
+            "version": 1,
+        },
     )
     return _inserted_id(draft_insert)
 
