@@ -112,3 +112,10 @@ class ActionRefused(ReviewError):
     def __init__(self, message: str, *, vendor_message: str) -> None:
         super().__init__(message)
         self.vendor_message = vendor_message
+
+
+class BillingEventRefused(MailbotError, ValueError):
+    """A billing webhook request is unsigned, wrongly signed, stale, oversized or malformed (HTTP 400).
+
+    The message is the short reason the sender reads; it never contains the secret.
+    """

@@ -153,6 +153,7 @@ class AddressSource(StrEnum):
     RECORDS = "records"  # filled in from the account records (reactivate only)
     NONE = "none"  # missing
     UNRECORDED = "unrecorded"  # stored by mailbot 0.1.0, which did not keep where it came from
+    RENEWAL = "renewal"  # both from the records: a renewal mailbot noticed itself (nobody wrote it)
 
 
 class SenderVerification(StrEnum):
@@ -214,6 +215,21 @@ class RenewalSource(StrEnum):
     IMPORT = "import"  # mailbot accounts import
     CLI = "cli"  # mailbot accounts renewed
     BILLING = "billing"  # POST /hooks/billing
+
+
+class RenewalOutcome(StrEnum):
+    """What came of a renewal mailbot learnt of, or of a billing event."""
+
+    # Stored in Renewal.outcome (the first three) and BillingEvent.outcome (any).
+
+    DRAFTED = "drafted"  # a proactive draft waits for an agent
+    NO_LAPSED_TEAM_MEMBERS = "no_lapsed_team_members"  # recorded; nothing to draft
+    NOT_NEWER = "not_newer"  # the date is not later than one already known: nothing drafted
+    ALREADY_SEEN = "already_seen"  # this (primary, paid_until) was seen before: nothing more
+    UNKNOWN_ACCOUNT = "unknown_account"  # no account has the address
+    NOT_A_PRIMARY = "not_a_primary"  # the address is a linked team member's
+    IGNORED = "ignored"  # a billing event that is no renewal (another type, or no customer address)
+    DUPLICATE = "duplicate"  # a billing event id processed before (a replay): nothing more
 
 
 class OutboxStatus(StrEnum):

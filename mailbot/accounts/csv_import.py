@@ -8,12 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from mailbot.accounts.book import CSV_FIELDS, STATUSES, AccountRecord
-from mailbot.accounts.database import find_account, row_of
+from mailbot.accounts.database import find_account, record_of, row_of
 from mailbot.errors import ImportRowError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def parse_account_rows(text: str) -> list[AccountRecord]:
@@ -79,42 +83,64 @@ class ImportSummary:
     updated: int
 
 
-def import_accounts(*, engine: Engine, path: Path) -> ImportSummary:
-    """Insert or update account records from a CSV file, in one transaction."""
+def read_account_file(path: Path) -> list[AccountRecord]:
+    """Every record of a CSV file, validated whole before anything is stored."""
     try:
         content = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ImportRowError(f"{path}: cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise ImportRowError(f"{path}: is not UTF-8 text") from None
-    rows = parse_account_rows(content)
-    return upsert_accounts(engine=engine, rows=rows)
+    return parse_account_rows(content)
+
+
+def import_accounts(*, engine: Engine, path: Path) -> ImportSummary:
+    """Insert or update account records from a CSV file, in one transaction."""
+    return upsert_accounts(engine=engine, rows=read_account_file(path))
 
 
 def upsert_accounts(*, engine: Engine, rows: Iterable[AccountRecord]) -> ImportSummary:
     from sqlmodel import Session
 
+    with Session(engine) as session:
+        summary = upsert_rows(session=session, rows=rows)
+        session.commit()
+    return summary
+
+
+def upsert_rows(
+    *,
+    session: Session,
+    rows: Iterable[AccountRecord],
+    updated_records: list[tuple[AccountRecord, AccountRecord]] | None = None,
+) -> ImportSummary:
+    """Insert or update ``rows`` in the caller's transaction (no commit).
+
+    ``updated_records`` collects (before, after) of every record that existed, so
+    the caller can compare them in the same transaction (renewals: an import
+    that moves a primary's ``paid_until`` later).
+    """
     from mailbot.models import Account
 
     inserted = updated = 0
-    with Session(engine) as session:
-        for row in rows:
-            existing = session.get(Account, row.account_id)
-            if existing is None:
+    for row in rows:
+        existing = session.get(Account, row.account_id)
+        if existing is None:
+            other = find_account(session=session, email=row.email)
+            if other is not None:  # same address under a new id: the id is what changed
+                session.delete(other)
+                session.flush()
+            session.add(row_of(row))
+            inserted += 1
+        else:
+            if existing.email != row.email:
                 other = find_account(session=session, email=row.email)
-                if other is not None:  # same address under a new id: the id is what changed
+                if other is not None:  # the address moved to this id (e.g. two swapped)
                     session.delete(other)
                     session.flush()
-                session.add(row_of(row))
-                inserted += 1
-            else:
-                if existing.email != row.email:
-                    other = find_account(session=session, email=row.email)
-                    if other is not None:  # the address moved to this id (e.g. two swapped)
-                        session.delete(other)
-                        session.flush()
-                for name in CSV_FIELDS[1:]:
-                    setattr(existing, name, getattr(row, name))
-                updated += 1
-        session.commit()
+            if updated_records is not None:
+                updated_records.append((record_of(existing), row))
+            for name in CSV_FIELDS[1:]:
+                setattr(existing, name, getattr(row, name))
+            updated += 1
     return ImportSummary(inserted=inserted, updated=updated)

@@ -20,15 +20,46 @@ app.add_typer(accounts_app, name="accounts")
 def accounts_import(
     ctx: typer.Context, file: Annotated[Path, typer.Argument(help="CSV with account records.")]
 ) -> None:
-    """Insert or update account records (all-or-nothing: a bad row changes nothing)."""
-    from mailbot.accounts.csv_import import import_accounts
+    """Insert or update account records (all-or-nothing: a bad row changes nothing); draft the renewals it reveals."""
     from mailbot.db.engine import make_engine
+    from mailbot.renewals.notice import import_with_renewals
 
     settings = settings_of(ctx)
-    summary = import_accounts(engine=make_engine(settings.database.url), path=file)
+    result = import_with_renewals(engine=make_engine(settings.database.url), settings=settings, path=file)
+    summary = result.summary
     console.print(
         f"imported {summary.inserted + summary.updated} accounts ({summary.inserted} new, {summary.updated} updated)"
     )
+    for renewal in result.renewals:
+        console.print(shown(renewal.line(), one_line=True), highlight=False)
+
+
+@accounts_app.command("renewed")
+def accounts_renewed(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The primary account's address.")],
+    paid_until: Annotated[str, typer.Option("--paid-until", help="The new paid-until day (ISO date).")],
+) -> None:
+    """Tell mailbot that a primary renewed (for billing systems without webhooks); drafts the reactivation once."""
+    from datetime import date
+
+    from mailbot.db.engine import make_engine
+    from mailbot.renewals.notice import renewed
+    from mailbot.vocabulary import RenewalOutcome
+
+    try:
+        day = date.fromisoformat(paid_until.strip())
+    except ValueError:
+        err_console.print(
+            shown(f"--paid-until: expected an ISO date like 2027-01-31, got {paid_until!r}", one_line=True)
+        )
+        raise typer.Exit(2) from None
+    settings = settings_of(ctx)
+    result = renewed(engine=make_engine(settings.database.url), settings=settings, email=email, paid_until=day)
+    if result.outcome in (RenewalOutcome.UNKNOWN_ACCOUNT, RenewalOutcome.NOT_A_PRIMARY):
+        err_console.print(shown(result.reason, one_line=True), highlight=False)
+        raise typer.Exit(1)
+    console.print(shown(result.line(), one_line=True), highlight=False)
 
 
 @accounts_app.command("show")

@@ -116,7 +116,7 @@ def drafts_list(
         )
         table.add_row(
             str(row["id"]),
-            shown(row["intent"]),
+            shown(row["intent"] + (" (proactive)" if row["proactive"] else "")),
             shown(row["language"]),
             shown(row["to"], one_line=True),
             shown(row["subject"], one_line=True),
@@ -162,7 +162,9 @@ def _print_review(detail: dict[str, Any]) -> None:
     if not detail["recipient_is_sender"]:
         line("to", f"{detail['to']} — NOT the sender (Reply-To): check it may read this reply", "bold yellow")
     verified = detail["sender_verified"]
-    if verified == SenderVerification.FAIL:
+    if detail.get("proactive"):
+        line("proactive", "mailbot wrote this after the primary renewed; no customer mail asked for it", "bold")
+    elif verified == SenderVerification.FAIL:
         line("sender", "NOT VERIFIED (DMARC/DKIM/SPF failed, or two From) — no account action is proposed", "bold red")
     elif verified == SenderVerification.UNKNOWN:
         line("sender", "unknown: nothing vouched for the From domain — check before approving", "bold yellow")

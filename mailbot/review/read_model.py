@@ -44,10 +44,12 @@ def list_drafts(*, session: Session, status: str = DraftStatus.PENDING) -> list[
 
 
 def find_draft(*, session: Session, draft_id: int) -> tuple[Draft, InboundMessage | None]:
-    """The draft and the mail it answers; ``DraftNotFound`` when there is no such id."""
+    """The draft and the mail it answers (none for a proactive draft); ``DraftNotFound`` when there is no such id."""
     draft = session.get(Draft, draft_id) if is_row_id(draft_id) else None
     if draft is None:
         raise DraftNotFound(f"no draft has the id {draft_id}")
+    if draft.inbound_id is None:  # mailbot wrote it unasked (a renewal): no mail behind it
+        return draft, None
     return draft, session.get(InboundMessage, draft.inbound_id)
 
 
@@ -70,6 +72,8 @@ def draft_summary(draft: Draft) -> dict[str, Any]:
         "recipient_is_sender": recipient_is_sender(draft),
         "subject": draft.subject,
         "status": draft.status,
+        # mailbot wrote it unasked after a renewal: no customer mail behind it
+        "proactive": bool(draft.proactive),
         "requests": [request_json(d) for d in decisions_of(draft.requests)],
         "created_at": draft.created_at,
     }

@@ -118,3 +118,8 @@ def render_draft(
         in_reply_to=message_id,
         references=" ".join(dict.fromkeys(refs)) or None,
     )
+
+
+def template_sections(decisions: list[Decision]) -> list[dict[str, object]]:
+    """Each decision as the outcome templates read it (``s`` in ``outcomes/<outcome>.txt.j2``)."""
+    return [_section(d) for d in decisions]

@@ -7,7 +7,9 @@ The order of the layers matters. From the outside in:
    over HTTPS;
 2. Starlette's ``SessionMiddleware`` — the signed cookie (HttpOnly, SameSite=Strict);
 3. the app-wide ``require_csrf`` dependency — every POST, whatever its route;
-4. the routes, each page depending on ``current_agent``.
+4. the routes, each page depending on ``current_agent``;
+5. beside them, mounted at ``/hooks``, the webhook app (``mailbot.web.hooks``): its
+   own routes, without login or CSRF, authenticated by the sender's signature.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from starlette.types import ASGIApp
 
 from mailbot.config import Settings
 from mailbot.web import auth, pages
+from mailbot.web.hooks import create_hooks_app
 from mailbot.web.render import make_environment, render
 from mailbot.web.security import SecurityHeadersMiddleware, require_csrf, session_secret
 from mailbot.web.state import ConsoleState
@@ -55,9 +58,10 @@ def create_app(*, settings: Settings, engine: Engine, throttle: LoginThrottle | 
         openapi_url=None,
         dependencies=[Depends(require_csrf)],
     )
-    app.state.console = ConsoleState(
+    state = ConsoleState(
         settings=settings, engine=engine, templates=make_environment(), throttle=throttle or LoginThrottle()
     )
+    app.state.console = state
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(settings),
@@ -67,6 +71,7 @@ def create_app(*, settings: Settings, engine: Engine, throttle: LoginThrottle | 
         https_only=False,  # Secure is added per request by SecurityHeadersMiddleware
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/hooks", create_hooks_app(state), name="hooks")
     app.include_router(auth.router)
     app.include_router(pages.router)
 

@@ -30,7 +30,7 @@ from mailbot.errors import (
 from mailbot.models import MAX_ROW_ID, Draft, OutboxMessage
 from mailbot.outbox.resend import reply_of_draft, resend
 from mailbot.review.approve import approve, reject
-from mailbot.review.audit import list_audit
+from mailbot.review.audit import list_audit, list_billing_events
 from mailbot.review.read_model import (
     address_spans,
     draft_actions,
@@ -310,4 +310,5 @@ def history_page(request: Request, agent: LoggedIn) -> Response:
     with new_session(console_state(request).engine) as session:
         drafts = decided_drafts(session=session)
         events = list_audit(session=session, limit=200)
-    return render(request, "history.html", drafts=drafts, events=events)
+        billing = list_billing_events(session=session, limit=200)
+    return render(request, "history.html", drafts=drafts, events=events, billing=billing)
