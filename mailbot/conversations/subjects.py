@@ -40,9 +40,14 @@ def subject_tag(subject: str) -> int | None:
     return int(found[-1]) if found else None
 
 
-def reply_subject(subject: str, *, conversation_id: int | None = None, tag: bool = True) -> str:
-    """``Re: <subject> [#<id>]``: one ``Re:``, one tag (none without an id, or with ``tag`` off)."""
-    text = f"Re: {base_subject(subject) or NO_SUBJECT}"
+def tagged_subject(subject: str, *, conversation_id: int | None, tag: bool = True) -> str:
+    """The subject with our ``[#<id>]`` at its end, once (none without an id, or with ``tag`` off)."""
+    text = _SPACE.sub(" ", _TAG.sub("", subject or "")).strip()
     if tag and conversation_id is not None:
         text += f" [#{conversation_id}]"
     return text
+
+
+def reply_subject(subject: str, *, conversation_id: int | None = None, tag: bool = True) -> str:
+    """``Re: <subject> [#<id>]``: one ``Re:``, one tag (none without an id, or with ``tag`` off)."""
+    return tagged_subject(f"Re: {base_subject(subject) or NO_SUBJECT}", conversation_id=conversation_id, tag=tag)

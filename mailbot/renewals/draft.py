@@ -23,6 +23,7 @@ from sqlmodel import Session, col, func, select
 
 from mailbot.accounts.book import AccountRecord
 from mailbot.config import Settings
+from mailbot.conversations.subjects import tagged_subject
 from mailbot.models import Conversation, ConversationParticipant, Draft, InboundMessage
 from mailbot.renewals.mail import render_renewal
 from mailbot.triage.decide import Decision
@@ -85,11 +86,6 @@ def proactive_request(decision: Decision, *, asker: str) -> dict[str, object]:
         "asker": asker,
         "asker_verified": SenderVerification.PASS,
     }
-
-
-def tagged_subject(subject: str, conversation_id: int, *, tag: bool) -> str:
-    """Our ``[#id]`` tag at the end of the subject, as every reply in a conversation carries it."""
-    return f"{subject} [#{conversation_id}]" if tag else subject
 
 
 def open_proactive_draft(
@@ -156,7 +152,9 @@ def open_proactive_draft(
             "sender": primary.email,
             "sender_verified": SenderVerification.PASS,
             "to": primary.email,
-            "subject": tagged_subject(text.subject, conversation_id, tag=settings.conversations.subject_tag),
+            "subject": tagged_subject(
+                text.subject, conversation_id=conversation_id, tag=settings.conversations.subject_tag
+            ),
             "body": text.body,
             "html": None,
             "in_reply_to": None,
