@@ -1,6 +1,7 @@
 """Poll throughput, idle-poll latency and memory against a real Dovecot.
 
     python benchmarks/bench_poll.py [--backlog 5000] [--large 50000] [--rounds 3] [--idle-runs 20]
+    python benchmarks/bench_poll.py --follow-ups 0.4 [--mails 5000] [--rounds 3] [--idle-runs 20]
 
 1. Starts a Dovecot (tests/servers/dovecot.py) and drops a backlog of mails with
    unique Message-IDs into a fresh user's Maildir (built from ../shared/corpus/msgs
@@ -15,6 +16,17 @@
 5. A poll of the 45,000-mail backlog that takes the folder to 50,000, for peak RSS.
 
 Each measured step runs in a fresh child process, so peak RSS is its own.
+
+``--follow-ups F`` (issue 9) builds a backlog of conversations instead: a share F
+of the mails are follow-ups of earlier mails of the same backlog (see
+``conversation_backlog``) — half of them replies threaded through In-Reply-To and
+References (an answer naming the missing address where the earlier mail got
+need_info, "please also add …" to a link or reactivate request, a thank-you
+otherwise), half repeats by the same sender without threading headers. The rest
+are first mails, each copy of a text dated 30 days before the previous copy, so
+copies fall outside each other's 14-day window and start conversations of their
+own. Steps 2 and 3 as above on this backlog; then the idle poll with an empty
+history against the idle poll after the backlog (flat: the ratio is the figure).
 """
 
 from __future__ import annotations
@@ -22,6 +34,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import random
+import re
 import resource
 import shutil
 import statistics
@@ -29,6 +43,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -148,9 +164,254 @@ def deliver_backlog(server: DovecotServer, user: str, mails: list[bytes], start:
         client.select_folder("INBOX", readonly=True)
 
 
+# -- the conversation backlog (--follow-ups) ----------------------------------------
+
+_DATE = re.compile(rb"^Date:[^\r\n]*(\r?\n[ \t][^\r\n]*)*\r?\n", re.I | re.M)
+_AUTH = re.compile(rb"^Authentication-Results:[^\r\n]*(\r?\n[ \t][^\r\n]*)*\r?\n", re.I | re.M)
+_FROM = re.compile(rb"^From:([^\r\n]*(\r?\n[ \t][^\r\n]*)*)\r?\n", re.I | re.M)
+_SUBJECT = re.compile(rb"^Subject:([^\r\n]*(\r?\n[ \t][^\r\n]*)*)\r?\n", re.I | re.M)
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+#: Outcomes whose reply asks the customer for the missing address.
+_ASKS_FOR_ADDRESS = {"need_info"}
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """One corpus mail and what a follow-up to it needs: who wrote it, about what, when."""
+
+    raw: bytes
+    sender: bytes  # the From header's value as written (encoded words and all)
+    address: str
+    subject: bytes  # the Subject header's value as written
+    language_de: bool
+    date: datetime
+    auth: bytes  # its Authentication-Results lines, raw (a follow-up comes through the same server)
+    intent: str
+    outcome: str | None  # of its first request
+
+
+def source_texts(mails: list[bytes], names: list[str]) -> list[SourceText]:
+    from email import message_from_bytes, policy
+    from email.utils import parseaddr, parsedate_to_datetime
+
+    expected: dict[str, dict] = {}
+    if (CORPUS / "expected.jsonl").is_file():
+        for line in (CORPUS / "expected.jsonl").read_text().splitlines():
+            row = json.loads(line)
+            expected[row["file"]] = row
+    texts = []
+    for raw, name in zip(mails, names, strict=True):
+        message = message_from_bytes(raw, policy=policy.default)
+        head = _HEADER_END.split(raw, 1)[0] + b"\r\n"
+        sender, subject = _FROM.search(head), _SUBJECT.search(head)
+        assert sender is not None, name
+        decoded_subject = str(message["Subject"] or "").lower()
+        row = expected.get(
+            name, {"intent": "link", "requests": [{"outcome": "need_info" if "need-info" in name else None}]}
+        )
+        texts.append(
+            SourceText(
+                raw=raw,
+                sender=sender.group(1).strip(),
+                address=parseaddr(str(message["From"]))[1].lower(),
+                subject=subject.group(1).strip() if subject else b"",
+                language_de=any(w in decoded_subject for w in ("konto", "team", "reaktiv", "verkn", "mitarbeit")),
+                date=parsedate_to_datetime(str(message["Date"])),
+                auth=b"".join(m.group(0) for m in _AUTH.finditer(head)),
+                intent=row["intent"],
+                outcome=(row["requests"] or [{}])[0].get("outcome"),
+            )
+        )
+    return texts
+
+
+def _dated(raw: bytes, when: datetime) -> bytes:
+    from email.utils import format_datetime
+
+    return _DATE.sub(f"Date: {format_datetime(when)}\r\n".encode(), raw, count=1)
+
+
+def _threaded_reply(text: SourceText, *, first_id: str, own_id: str, when: datetime) -> bytes:
+    """The customer answers our reply to ``text`` (threaded to their first mail, as Outlook and Gmail do)."""
+    from email.utils import format_datetime
+
+    domain = text.address.rpartition("@")[2]
+    german = text.language_de
+    if text.outcome in _ASKS_FOR_ADDRESS:
+        body = (
+            f"Die Adresse ist assistenz@{domain}" if german else f"Sure, the address is assistant@{domain}"
+        ) + "\r\n"
+    elif text.intent in ("link", "reactivate"):
+        verb = "verknuepfen" if text.intent == "link" else "reaktivieren"
+        body = (
+            f"Bitte auch das Konto zweite.kraft@{domain} {verb}."
+            if german
+            else f"Please also {text.intent} the account second.helper@{domain}."
+        ) + "\r\n"
+    else:
+        body = ("Danke!" if german else "Thanks, that's all.") + "\r\n"
+    subject = text.subject if text.subject.lower().startswith((b"re:", b"aw:")) else b"Re: " + text.subject
+    head = (
+        text.auth
+        + b"From: "
+        + text.sender
+        + b"\r\nTo: support@vendor.example\r\nSubject: "
+        + subject
+        + (
+            f"\r\nDate: {format_datetime(when)}\r\nMessage-ID: {own_id}\r\nIn-Reply-To: {first_id}\r\n"
+            f"References: {first_id}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        ).encode()
+    )
+    quoted = (
+        f"\r\nOn {format_datetime(when - timedelta(minutes=30))}, Support wrote:\r\n> Thank you for your message.\r\n"
+    )
+    return head + (body + quoted).encode()
+
+
+def conversation_backlog(
+    texts: list[SourceText], count: int, share: float, *, seed: int = 9
+) -> tuple[list[bytes], dict]:
+    """``count`` mails with unique Message-IDs of which ``share`` follow up an earlier one; and the mix."""
+    rng = random.Random(seed)
+    mails: list[bytes] = []
+    firsts: list[tuple[int, SourceText, str, datetime]] = []  # (index, text, Message-ID, Date) of first mails
+    mix = {"first": 0, "threaded": 0, "answers need_info": 0, "repeat": 0}
+    owed = 0.0
+    for n in range(count):
+        message_id = f"<bench-{n}@mailbot.test>"
+        owed += share
+        if owed >= 1.0 and firsts:
+            owed -= 1.0
+            # Mostly the recent mails (same or previous batch), some much older: both paths of the join look-up.
+            pick = len(firsts) - 1 - min(int(rng.expovariate(1 / 150)), len(firsts) - 1)
+            _index, text, first_id, when = firsts[pick]
+            if rng.random() < 0.5:
+                mails.append(
+                    _threaded_reply(text, first_id=first_id, own_id=message_id, when=when + timedelta(hours=1))
+                )
+                mix["threaded"] += 1
+                mix["answers need_info"] += text.outcome in _ASKS_FOR_ADDRESS
+            else:
+                mails.append(_dated(with_message_id(text.raw, message_id), when + timedelta(hours=2)))
+                mix["repeat"] += 1
+            continue
+        copy, text = divmod(len(firsts), len(texts))
+        text_n = texts[text]
+        when = text_n.date - timedelta(days=30 * copy)
+        mails.append(_dated(with_message_id(text_n.raw, message_id), when))
+        firsts.append((n, text_n, message_id, when))
+        mix["first"] += 1
+    return mails, mix
+
+
+def deliver_mails(server: DovecotServer, user: str, mails: list[bytes]) -> None:
+    for raw in mails:
+        server.deliver(raw, user=user)
+    with server.client(user) as client:  # let Dovecot index the new files before timing
+        client.select_folder("INBOX", readonly=True)
+
+
+def follow_up_main(args: argparse.Namespace) -> None:
+    from mailbot.accounts.csv_import import import_accounts
+    from mailbot.db.engine import make_engine
+
+    mails, accounts, config = source_mails()
+    names = (
+        [p.name for p in sorted((CORPUS / "msgs").glob("*.eml"))]
+        if accounts != EXAMPLE_ACCOUNTS
+        else [p.name for p in sorted((REPO / "examples" / "mails").glob("*.eml"))]
+    )
+    backlog, mix = conversation_backlog(source_texts(mails, names), args.backlog, args.follow_ups)
+    work = Path(tempfile.mkdtemp(prefix="bench-poll-conv-"))
+    print(
+        f"backlog: {len(backlog):,} mails, {mix['first']:,} first mails and "
+        f"{len(backlog) - mix['first']:,} follow-ups ({(len(backlog) - mix['first']) / len(backlog):.0%}): "
+        f"{mix['threaded']:,} threaded replies ({mix['answers need_info']:,} answering need_info with the address), "
+        f"{mix['repeat']:,} repeats without threading; batch {BATCH}, {args.rounds} rounds"
+    )
+
+    def fresh(server: DovecotServer, name: str) -> tuple[dict, dict]:
+        user = server.new_user()
+        login = {"host": server.host, "port": server.port, "user": user, "password": server.users[user]}
+        round_config = {
+            **config,
+            "database": {"url": f"sqlite:///{work / f'mailbot-{name}.db'}"},
+            "mailbox": {**server.mailbox_config(user), "batch_size": BATCH},
+        }
+        import_accounts(engine=make_engine(round_config["database"]["url"]), path=accounts)
+        return login, round_config
+
+    with DovecotServer(tls=False) as server:
+        _login, empty = fresh(server, "empty")
+        idle_empty = run_child("idle", config=json.dumps(empty), idle_runs=args.idle_runs)
+        floors, polls = [], []
+        for round_no in range(args.rounds):
+            login, round_config = fresh(server, f"round-{round_no}")
+            deliver_mails(server, login["user"], backlog)
+            if round_no == 0:
+                run_child("floor", **login)  # warm-up: Dovecot's cache, the page cache
+            floors.append(run_child("floor", **login))
+            polls.append(run_child("poll", config=json.dumps(round_config)))
+            floor_rate = floors[-1]["mails"] / floors[-1]["seconds"]
+            poll_rate = polls[-1]["mails"] / polls[-1]["seconds"]
+            print(
+                f"  round {round_no + 1}: floor {floors[-1]['seconds']:.2f} s ({floor_rate:,.0f} mails/s), "
+                f"poll {polls[-1]['seconds']:.2f} s ({poll_rate:,.0f} mails/s), ratio {poll_rate / floor_rate:.2f}x, "
+                f"{polls[-1]['drafted']:,} drafts, {polls[-1]['errors']} errors"
+            )
+        floor_rates = [f["mails"] / f["seconds"] for f in floors]
+        poll_rates = [p["mails"] / p["seconds"] for p in polls]
+        ratios = [p / f for p, f in zip(poll_rates, floor_rates, strict=True)]
+        poll = polls[-1]
+        print(
+            f"floor (imapclient fetch + policy.default parse + body): median {statistics.median(floor_rates):,.0f} "
+            f"mails/s, median {statistics.median(f['seconds'] for f in floors):.2f} s"
+        )
+        print(
+            f"poll_once with conversations (fetch, triage, join, store, draft, supersede, flag): median "
+            f"{statistics.median(poll_rates):,.0f} mails/s, "
+            f"median {statistics.median(p['seconds'] for p in polls):.2f} s, "
+            f"peak RSS {poll['peak_rss_mib']:.0f} MiB (each triage worker <= {poll['worker_peak_rss_mib']:.0f} MiB)"
+        )
+        print(
+            f"ratio poll / floor: median {statistics.median(ratios):.2f}x, "
+            f"best/best {max(poll_rates) / max(floor_rates):.2f}x (target >= 1.0x)"
+        )
+        print(f"conversations after the poll: {conversation_counts(round_config['database']['url'])}")
+        idle_grown = run_child("idle", config=json.dumps(round_config), idle_runs=args.idle_runs)
+        print(
+            f"idle poll, empty history: median {idle_empty['median_ms']:.1f} ms, max {idle_empty['max_ms']:.1f} ms; "
+            f"after the {len(backlog):,}-mail backlog: median {idle_grown['median_ms']:.1f} ms, "
+            f"max {idle_grown['max_ms']:.1f} ms; "
+            f"grown / empty {idle_grown['median_ms'] / idle_empty['median_ms']:.2f}x "
+            f"(target: flat, < 50 ms)"
+        )
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def conversation_counts(url: str) -> str:
+    """How the poll joined the backlog: mails per join rule, conversations, drafts per status."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            joined = dict(
+                connection.execute(text("SELECT joined_by, count(*) FROM inboundmessage GROUP BY joined_by")).all()
+            )
+            conversations = connection.execute(text("SELECT count(*) FROM conversation")).scalar()
+            statuses = dict(connection.execute(text("SELECT status, count(*) FROM draft GROUP BY status")).all())
+    finally:
+        engine.dispose()
+    return f"{conversations:,} conversations; mails joined by {joined}; drafts {statuses}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backlog", type=int, default=5000)
+    parser.add_argument("--backlog", "--mails", dest="backlog", type=int, default=5000)
+    parser.add_argument(
+        "--follow-ups", type=float, default=0.0, help="share of follow-ups in a backlog of conversations (e.g. 0.4)"
+    )
     parser.add_argument("--large", type=int, default=50000)
     parser.add_argument("--idle-runs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
@@ -164,6 +425,11 @@ def main() -> None:
     if args.child:
         result = {"floor": child_floor, "poll": child_poll, "idle": child_idle}[args.child](args)
         print(json.dumps(result))
+        return
+    if args.follow_ups:
+        if not 0 < args.follow_ups < 1:
+            raise SystemExit("--follow-ups: a share between 0 and 1, e.g. 0.4")
+        follow_up_main(args)
         return
 
     from mailbot.accounts.csv_import import import_accounts
