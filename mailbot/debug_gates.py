@@ -21,9 +21,9 @@ SUPERSEDE_GATE_ENV = "MAILBOT_DEBUG_SUPERSEDE_GATE"
 
 
 def wait_at_supersede_gate() -> None:
-    """Call where a poll has read a conversation's pending draft and built the follow-up
-    on it, before the batch writes anything: on SQLite a write would hold the database's
-    lock, and the agent's approval the test lets through here could not commit."""
+    """Called by a poll after a batch's conversation look-ups (pending drafts read, the
+    follow-ups built on them), before the batch writes anything: on SQLite a write would
+    hold the database's lock, and the approval the test lets through here could not commit."""
     base = os.environ.get(SUPERSEDE_GATE_ENV)
     if not base:
         return

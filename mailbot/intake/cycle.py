@@ -36,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from mailbot.config import Settings
 from mailbot.db.engine import new_session
+from mailbot.debug_gates import wait_at_supersede_gate
 from mailbot.intake.conversations import BatchConversations, Mail, Plan
 from mailbot.intake.locks import mailbox_lock
 from mailbot.intake.prefetch import BatchPrefetcher
@@ -243,7 +244,9 @@ class _Cycle:
         is stale: "database is locked" at once), one that writes first waits.
         """
         mails = [Mail(i.key, i.record, i.draft, i.triaged, i.draft_text) for i in items]
-        return self.conversations.plan(mails), mails
+        plan = self.conversations.plan(mails)
+        wait_at_supersede_gate()  # tests only: the race test holds the poll here (mailbot/debug_gates.py)
+        return plan, mails
 
     def _insert_rows(self, items: list[_Prepared], planned: tuple[Plan, list[Mail]] | None = None) -> None:
         """Conversations, records, drafts, then what links them (``intake.conversations``)."""
