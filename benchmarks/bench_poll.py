@@ -23,10 +23,11 @@ of the mails are follow-ups of earlier mails of the same backlog (see
 References (an answer naming the missing address where the earlier mail got
 need_info, "please also add …" to a link or reactivate request, a thank-you
 otherwise), half repeats by the same sender without threading headers. The rest
-are first mails, each copy of a text dated 30 days before the previous copy, so
-copies fall outside each other's 14-day window and start conversations of their
-own. Steps 2 and 3 as above on this backlog; then the idle poll with an empty
-history against the idle poll after the backlog (flat: the ratio is the figure).
+are first mails, each copy of a text dated 30 days after the previous copy (the
+newest a month before the text's own Date), so copies fall outside each other's
+14-day window and start conversations of their own. Steps 2 and 3 as above on
+this backlog; then the idle poll with an empty history against the idle poll
+after the backlog (flat: the ratio is the figure).
 """
 
 from __future__ import annotations
@@ -277,6 +278,7 @@ def conversation_backlog(
     firsts: list[tuple[int, SourceText, str, datetime]] = []  # (index, text, Message-ID, Date) of first mails
     mix = {"first": 0, "threaded": 0, "answers need_info": 0, "repeat": 0}
     owed = 0.0
+    copies = -(-count // len(texts))
     for n in range(count):
         message_id = f"<bench-{n}@mailbot.test>"
         owed += share
@@ -297,7 +299,7 @@ def conversation_backlog(
             continue
         copy, text = divmod(len(firsts), len(texts))
         text_n = texts[text]
-        when = text_n.date - timedelta(days=30 * copy)
+        when = text_n.date - timedelta(days=30 * (copies - copy))  # in delivery order, the last copy the newest
         mails.append(_dated(with_message_id(text_n.raw, message_id), when))
         firsts.append((n, text_n, message_id, when))
         mix["first"] += 1
