@@ -287,7 +287,7 @@ def conversation_backlog(
             # Mostly the recent mails (same or previous batch), some much older: both paths of the join look-up.
             pick = len(firsts) - 1 - min(int(rng.expovariate(1 / 150)), len(firsts) - 1)
             _index, text, first_id, when = firsts[pick]
-            if rng.random() < 0.5:
+            if rng.random() < 0.5 and text.intent != "auto":  # nobody answers our reply to an out-of-office
                 mails.append(
                     _threaded_reply(text, first_id=first_id, own_id=message_id, when=when + timedelta(hours=1))
                 )
