@@ -7,7 +7,8 @@ the test drives two of these — each with its own interpreter and its own
 database engine — and starts them together by writing to both pipes:
 
 * ``{"op": "approve", "draft_id": N, "agent": NAME}`` → ``{"approved": outbox Message-ID}``
-  or ``{"refused": class name, "message": text, "superseded_by": id|null}``;
+  or ``{"refused": class name, "message": text, "superseded_by": id|null}``, or ``{"error": …}``
+  for anything else (a database error);
 * ``{"op": "poll", "gate": PATH|null}`` → the poll's counts; with ``gate`` the poll
   stops at the supersede gate (mailbot/debug_gates.py) until the test opens it.
 
@@ -51,6 +52,8 @@ def main() -> None:
                         "superseded_by": getattr(exc, "superseded_by", None),
                     }
                 )
+            except Exception as exc:  # a database error (a deadlock, say): the test shows it, the worker goes on
+                _answer({"error": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"})
             else:
                 _answer({"approved": result.outbox_message_id})
         elif command["op"] == "poll":

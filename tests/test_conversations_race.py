@@ -37,6 +37,7 @@ from typing import IO, Any
 import pytest
 from mailbot_cli import REPO
 from servers.mails import EXAMPLE_CONFIG
+from sqlalchemy import text
 from sqlmodel import col
 from sqlmodel import select as sql_select
 
@@ -245,8 +246,20 @@ def _deliver(maildir: Path, raw: bytes) -> None:
     mailbox.Maildir(maildir, create=False).add(raw)  # into new/, as a delivery agent leaves it
 
 
+def _deadlocks(engine) -> int | None:
+    """PostgreSQL's count of deadlocks it broke in this database (None on SQLite, which has none)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return connection.execute(
+            text("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+        ).scalar_one()
+
+
 def test_approval_and_supersede_race_exactly_one_wins(race_setup, tmp_path: Path) -> None:
     engine, maildir, approver, poller = race_setup
+    deadlocks_before = _deadlocks(engine)
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     outcomes: Counter[tuple[str, str]] = Counter()
     for n in range(ROUNDS):
@@ -268,6 +281,7 @@ def test_approval_and_supersede_race_exactly_one_wins(race_setup, tmp_path: Path
         answers = _race_round(kind, approver, poller, tmp_path / f"gate-{n}", draft_id)
         where = f"round {n} ({kind}): {answers}"
         poll, approval = answers["poll"], answers["approve"]
+        assert "error" not in approval, where  # refused or approved, never a database error
         assert (poll["fetched"], poll["stored"], poll["drafted"], poll["errors"]) == (1, 1, 1, 0), where
         state = _state(engine, n, draft_id)
         where += f", left {state}"
@@ -296,6 +310,12 @@ def test_approval_and_supersede_race_exactly_one_wins(race_setup, tmp_path: Path
             assert not state["member_a_linked"], where
             assert follow_up_members == [_member(n, "a"), _member(n, "b")], where
 
+    # Neither side may wait for the other's locks in the opposite order: PostgreSQL breaks such a
+    # deadlock by failing one transaction — the poll's batch, or the agent's approval with a database
+    # error. The workers exit first, so their backends' statistics are in.
+    approver.close()
+    poller.close()
+    assert _deadlocks(engine) == deadlocks_before, "approval and poll deadlocked (see the PostgreSQL log)"
     # Both orders were hit, each by the rounds that force it.
     rounds_per_kind = ROUNDS // len(KINDS)
     assert outcomes[("approval first", "approval")] == rounds_per_kind, outcomes
