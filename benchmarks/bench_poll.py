@@ -2,6 +2,7 @@
 
     python benchmarks/bench_poll.py [--backlog 5000] [--large 50000] [--rounds 3] [--idle-runs 20]
     python benchmarks/bench_poll.py --follow-ups 0.4 [--mails 5000] [--rounds 3] [--idle-runs 20]
+                                    [--later 200] [--history-short 300]
 
 1. Starts a Dovecot (tests/servers/dovecot.py) and drops a backlog of mails with
    unique Message-IDs into a fresh user's Maildir (built from ../shared/corpus/msgs
@@ -27,7 +28,9 @@ are first mails, each copy of a text dated 30 days after the previous copy (the
 newest a month before the text's own Date), so copies fall outside each other's
 14-day window and start conversations of their own. Steps 2 and 3 as above on
 this backlog; then the idle poll with an empty history against the idle poll
-after the backlog (flat: the ratio is the figure).
+after the backlog, and polls of ``--later`` new follow-ups into a short history
+(the backlog's first ``--history-short`` mails) against into the whole backlog's
+(flat: the ratios are the figures).
 """
 
 from __future__ import annotations
@@ -269,13 +272,27 @@ def _threaded_reply(text: SourceText, *, first_id: str, own_id: str, when: datet
     return head + (body + quoted).encode()
 
 
+First = tuple[SourceText, str, datetime]  # a first mail of the backlog: its text, Message-ID and Date
+
+
+def _follow_up(first: First, message_id: str, rng: random.Random, mix: dict) -> bytes:
+    """A threaded reply or a repeat without threading, half and half."""
+    text, first_id, when = first
+    if rng.random() < 0.5 and text.intent != "auto":  # nobody answers our reply to an out-of-office
+        mix["threaded"] += 1
+        mix["answers need_info"] += text.outcome in _ASKS_FOR_ADDRESS
+        return _threaded_reply(text, first_id=first_id, own_id=message_id, when=when + timedelta(hours=1))
+    mix["repeat"] += 1
+    return _dated(with_message_id(text.raw, message_id), when + timedelta(hours=2))
+
+
 def conversation_backlog(
     texts: list[SourceText], count: int, share: float, *, seed: int = 9
-) -> tuple[list[bytes], dict]:
-    """``count`` mails with unique Message-IDs of which ``share`` follow up an earlier one; and the mix."""
+) -> tuple[list[bytes], dict, list[First]]:
+    """``count`` mails with unique Message-IDs of which ``share`` follow up an earlier one; the mix; the firsts."""
     rng = random.Random(seed)
     mails: list[bytes] = []
-    firsts: list[tuple[int, SourceText, str, datetime]] = []  # (index, text, Message-ID, Date) of first mails
+    firsts: list[First] = []
     mix = {"first": 0, "threaded": 0, "answers need_info": 0, "repeat": 0}
     owed = 0.0
     copies = -(-count // len(texts))
@@ -286,24 +303,22 @@ def conversation_backlog(
             owed -= 1.0
             # Mostly the recent mails (same or previous batch), some much older: both paths of the join look-up.
             pick = len(firsts) - 1 - min(int(rng.expovariate(1 / 150)), len(firsts) - 1)
-            _index, text, first_id, when = firsts[pick]
-            if rng.random() < 0.5 and text.intent != "auto":  # nobody answers our reply to an out-of-office
-                mails.append(
-                    _threaded_reply(text, first_id=first_id, own_id=message_id, when=when + timedelta(hours=1))
-                )
-                mix["threaded"] += 1
-                mix["answers need_info"] += text.outcome in _ASKS_FOR_ADDRESS
-            else:
-                mails.append(_dated(with_message_id(text.raw, message_id), when + timedelta(hours=2)))
-                mix["repeat"] += 1
+            mails.append(_follow_up(firsts[pick], message_id, rng, mix))
             continue
         copy, text = divmod(len(firsts), len(texts))
         text_n = texts[text]
         when = text_n.date - timedelta(days=30 * (copies - copy))  # in delivery order, the last copy the newest
         mails.append(_dated(with_message_id(text_n.raw, message_id), when))
-        firsts.append((n, text_n, message_id, when))
+        firsts.append((text_n, message_id, when))
         mix["first"] += 1
-    return mails, mix
+    return mails, mix, firsts
+
+
+def later_follow_ups(firsts: list[First], count: int, *, tag: str, seed: int) -> list[bytes]:
+    """``count`` follow-ups arriving after the backlog, to first mails anywhere in it (the stored history)."""
+    rng = random.Random(seed)
+    mix = {"threaded": 0, "answers need_info": 0, "repeat": 0}
+    return [_follow_up(rng.choice(firsts), f"<bench-{tag}-{n}@mailbot.test>", rng, mix) for n in range(count)]
 
 
 def deliver_mails(server: DovecotServer, user: str, mails: list[bytes]) -> None:
@@ -323,7 +338,7 @@ def follow_up_main(args: argparse.Namespace) -> None:
         if accounts != EXAMPLE_ACCOUNTS
         else [p.name for p in sorted((REPO / "examples" / "mails").glob("*.eml"))]
     )
-    backlog, mix = conversation_backlog(source_texts(mails, names), args.backlog, args.follow_ups)
+    backlog, mix, firsts = conversation_backlog(source_texts(mails, names), args.backlog, args.follow_ups)
     work = Path(tempfile.mkdtemp(prefix="bench-poll-conv-"))
     print(
         f"backlog: {len(backlog):,} mails, {mix['first']:,} first mails and "
@@ -388,6 +403,30 @@ def follow_up_main(args: argparse.Namespace) -> None:
             f"grown / empty {idle_grown['median_ms'] / idle_empty['median_ms']:.2f}x "
             f"(target: flat, < 50 ms)"
         )
+
+        # Follow-ups arriving later, into a short history and into the whole backlog's: the join
+        # look-ups are indexed, so the time per mail must not grow with the history.
+        short_login, short = fresh(server, "short")
+        prefix = backlog[: args.history_short]
+        deliver_mails(server, short_login["user"], prefix)
+        run_child("poll", config=json.dumps(short))
+        in_prefix = {f"<bench-{n}@mailbot.test>" for n in range(len(prefix))}
+        short_firsts = [first for first in firsts if first[1] in in_prefix]
+        short_times, long_times = [], []
+        for repeat in range(args.rounds):
+            size = args.later
+            deliver_mails(
+                server, short_login["user"], later_follow_ups(short_firsts, size, tag=f"s{repeat}", seed=repeat)
+            )
+            short_times.append(run_child("poll", config=json.dumps(short))["seconds"] / size)
+            deliver_mails(server, login["user"], later_follow_ups(firsts, size, tag=f"l{repeat}", seed=repeat))
+            long_times.append(run_child("poll", config=json.dumps(round_config))["seconds"] / size)
+        short_ms, long_ms = statistics.median(short_times) * 1000, statistics.median(long_times) * 1000
+        print(
+            f"a poll of {args.later} later follow-ups: {short_ms:.2f} ms per mail into a {len(prefix):,}-mail "
+            f"history, {long_ms:.2f} ms per mail into the {len(backlog):,}-mail history; "
+            f"long / short {long_ms / short_ms:.2f}x (target: flat)"
+        )
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -414,6 +453,8 @@ def main() -> None:
     parser.add_argument(
         "--follow-ups", type=float, default=0.0, help="share of follow-ups in a backlog of conversations (e.g. 0.4)"
     )
+    parser.add_argument("--later", type=int, default=200, help="--follow-ups: later follow-ups per timed poll")
+    parser.add_argument("--history-short", type=int, default=300, help="--follow-ups: the short history to compare")
     parser.add_argument("--large", type=int, default=50000)
     parser.add_argument("--idle-runs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
