@@ -275,15 +275,15 @@ def _threaded_reply(text: SourceText, *, first_id: str, own_id: str, when: datet
 First = tuple[SourceText, str, datetime]  # a first mail of the backlog: its text, Message-ID and Date
 
 
-def _follow_up(first: First, message_id: str, rng: random.Random, mix: dict) -> bytes:
-    """A threaded reply or a repeat without threading, half and half."""
+def _follow_up(first: First, message_id: str, rng: random.Random, mix: dict, *, at: datetime | None = None) -> bytes:
+    """A threaded reply or a repeat without threading, half and half; dated ``at`` or soon after the first mail."""
     text, first_id, when = first
     if rng.random() < 0.5 and text.intent != "auto":  # nobody answers our reply to an out-of-office
         mix["threaded"] += 1
         mix["answers need_info"] += text.outcome in _ASKS_FOR_ADDRESS
-        return _threaded_reply(text, first_id=first_id, own_id=message_id, when=when + timedelta(hours=1))
+        return _threaded_reply(text, first_id=first_id, own_id=message_id, when=at or when + timedelta(hours=1))
     mix["repeat"] += 1
-    return _dated(with_message_id(text.raw, message_id), when + timedelta(hours=2))
+    return _dated(with_message_id(text.raw, message_id), at or when + timedelta(hours=2))
 
 
 def conversation_backlog(
@@ -315,10 +315,16 @@ def conversation_backlog(
 
 
 def later_follow_ups(firsts: list[First], count: int, *, tag: str, seed: int) -> list[bytes]:
-    """``count`` follow-ups arriving after the backlog, to first mails anywhere in it (the stored history)."""
+    """``count`` follow-ups arriving now, after the backlog: replies into threads anywhere in the stored history
+    (joined by Message-ID), repeats to the newest conversations (only those are inside the window)."""
     rng = random.Random(seed)
     mix = {"threaded": 0, "answers need_info": 0, "repeat": 0}
-    return [_follow_up(rng.choice(firsts), f"<bench-{tag}-{n}@mailbot.test>", rng, mix) for n in range(count)]
+    now = max(when for _text, _id, when in firsts) + timedelta(days=1)
+    recent = firsts[-300:]
+    return [
+        _follow_up(rng.choice(firsts if n % 2 else recent), f"<bench-{tag}-{n}@mailbot.test>", rng, mix, at=now)
+        for n in range(count)
+    ]
 
 
 def deliver_mails(server: DovecotServer, user: str, mails: list[bytes]) -> None:
