@@ -356,15 +356,6 @@ class BatchConversations:
                     participant_rows.append({"conversation_id": conversation_id, "address": address, "role": role})
         if participant_rows:
             self.session.execute(insert(ConversationParticipant.__table__), participant_rows)  # type: ignore[attr-defined]
-        existing = [s for i, s in touched.items() if i in plan.loaded]
-        if existing:
-            table = Conversation.__table__  # type: ignore[attr-defined]
-            self.session.execute(
-                update(table)
-                .where(table.c.id == bindparam("cid"))
-                .values(intent=bindparam("intent"), language=bindparam("language"), last_activity_at=bindparam("last")),
-                [{"cid": s.key, "intent": s.intent, "language": s.language, "last": s.last_activity} for s in existing],
-            )
         for mail in plan.mails:
             if mail.conversed is None or mail.conversed.new:
                 continue
@@ -384,6 +375,15 @@ class BatchConversations:
             )
             if won.rowcount != 1:  # type: ignore[attr-defined]
                 self._answered_first(mail, old_id, new_id, refs)
+        existing = [s for i, s in touched.items() if i in plan.loaded]
+        if existing:
+            table = Conversation.__table__  # type: ignore[attr-defined]
+            self.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("cid"))
+                .values(intent=bindparam("intent"), language=bindparam("language"), last_activity_at=bindparam("last")),
+                [{"cid": s.key, "intent": s.intent, "language": s.language, "last": s.last_activity} for s in existing],
+            )
 
     def _answered_first(self, mail: Mail, old_id: int, new_id: int, refs: dict[str, int]) -> None:
         """The pending draft was approved before this follow-up could supersede it: answer against what was sent."""
