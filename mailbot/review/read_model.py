@@ -61,6 +61,7 @@ def draft_summary(draft: Draft) -> dict[str, Any]:
     """One line of ``drafts list --json``."""
     return {
         "id": draft.id,
+        "conversation_id": draft.conversation_id,
         "message_id": draft.message_id,
         "intent": draft.intent,
         "language": draft.language,
@@ -70,6 +71,7 @@ def draft_summary(draft: Draft) -> dict[str, Any]:
         "recipient_is_sender": recipient_is_sender(draft),
         "subject": draft.subject,
         "status": draft.status,
+        "superseded_by": draft.superseded_by,
         "requests": [request_json(d) for d in decisions_of(draft.requests)],
         "created_at": draft.created_at,
     }
