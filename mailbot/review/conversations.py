@@ -45,7 +45,7 @@ MAX_CONVERSATIONS = 500
 
 
 def mail_moment(mail: InboundMessage) -> datetime:
-    """When the mail was written (its Date), else when it arrived: a conversation reads in this order."""
+    """When the mail says it was written (its Date), else when it arrived."""
     return mail.dated_at or mail.received_at
 
 
@@ -114,14 +114,16 @@ def timeline(
 ) -> list[dict[str, Any]]:
     """Every mail, draft (superseded ones too) and reply of a conversation, in time order.
 
-    A reply is placed when it was queued (its approval), not when the SMTP
-    server took it: that is the moment the conversation's state was answered.
+    Ordered by mailbot's own clock — a mail when it arrived, a draft when it
+    was made, a reply when its approval queued it — so a draft always follows
+    its mail and a reply the state it answered; a customer's Date header may be
+    skewed or false (each mail still shows its own ``date``).
     """
     drafts = list(drafts)
     by_id = {d.id: d for d in drafts}
     keyed: list[tuple[datetime, int, int, dict[str, Any]]] = []
     for mail in mails:
-        keyed.append((mail_moment(mail), _KIND_ORDER["mail"], mail.id or 0, mail_item(mail)))
+        keyed.append((mail.received_at, _KIND_ORDER["mail"], mail.id or 0, mail_item(mail)))
     for draft in drafts:
         keyed.append((draft.created_at, _KIND_ORDER["draft"], draft.id or 0, draft_item(draft)))
     for reply in replies:
