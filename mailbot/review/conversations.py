@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from mailbot.db.types import UtcDateTime
@@ -325,6 +326,52 @@ def find_conversation(*, session: Session, conversation_id: int) -> dict[str, An
     """``conversations show --json`` for one id, or ``None`` when there is no such conversation."""
     rows = load_conversation(session=session, conversation_id=conversation_id)
     return None if rows is None else conversation_detail(rows)
+
+
+@dataclass(frozen=True)
+class WaitingMail:
+    """The newest mail of a conversation that waits for a human and has no draft: a row of the queue."""
+
+    id: int
+    conversation_id: int
+    sender: str | None
+    subject: str
+    language: str | None
+    received_at: datetime
+
+
+def waiting_mails(*, session: Session, limit: int = MAX_CONVERSATIONS) -> list[WaitingMail]:
+    """Per conversation with no open draft, its newest mail that needs a human, unless a reply was approved since.
+
+    Only the columns the queue shows are read (never the raw mail), through
+    the status index; the conversations' facts come in the same few grouped
+    queries as the list's.
+    """
+    rows = session.execute(  # columns, not entities: sqlmodel's select types at most four
+        sql_select(
+            col(InboundMessage.id),
+            col(InboundMessage.conversation_id),
+            col(InboundMessage.sender),
+            col(InboundMessage.subject),
+            col(InboundMessage.language),
+            col(InboundMessage.received_at),
+        )
+        .where(
+            col(InboundMessage.status) == InboundStatus.NEEDS_HUMAN, col(InboundMessage.conversation_id).is_not(None)
+        )
+        .order_by(col(InboundMessage.received_at).desc(), col(InboundMessage.id).desc())
+        .limit(limit)
+    ).all()
+    newest: dict[int, WaitingMail] = {}
+    for mail_id, cid, sender, subject, language, received_at in rows:
+        if cid is not None and cid not in newest:
+            newest[cid] = WaitingMail(mail_id, cid, sender, subject, language, received_at)
+    facts = conversation_facts(session=session, ids=list(newest))
+    return [
+        mail
+        for cid, mail in newest.items()
+        if not facts[cid].open_draft and facts[cid].status == ConversationStatus.WAITING
+    ]
 
 
 def superseded_refusal(draft_id: int, superseded_by: int | None) -> str:
