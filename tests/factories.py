@@ -260,3 +260,29 @@ def conversation(
             session.add(ConversationParticipant(conversation_id=row.id, address=address, role=role))
         session.commit()
         return row.id
+
+
+def supersede_draft(engine, old: int, new: int) -> bool:
+    """The contract's one conditional update (what a follow-up's triage does): ``new`` joins ``old``'s
+    conversation and replaces it, if ``old`` is still pending. True when it did."""
+    from sqlalchemy import update
+    from sqlmodel import Session, col
+
+    from mailbot.models import Draft, InboundMessage
+    from mailbot.vocabulary import DraftStatus
+
+    with Session(engine) as session:
+        replaced, replacing = session.get(Draft, old), session.get(Draft, new)
+        assert replaced is not None and replacing is not None
+        joined = replaced.conversation_id
+        session.exec(update(Draft).where(col(Draft.id) == new).values(conversation_id=joined))
+        session.exec(
+            update(InboundMessage).where(col(InboundMessage.id) == replacing.inbound_id).values(conversation_id=joined)
+        )
+        done = session.exec(
+            update(Draft)
+            .where(col(Draft.id) == old, col(Draft.status) == DraftStatus.PENDING)
+            .values(status=DraftStatus.SUPERSEDED, superseded_by=new)
+        )
+        session.commit()
+        return done.rowcount == 1
