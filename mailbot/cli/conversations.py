@@ -9,7 +9,6 @@ from rich.text import Text
 
 from mailbot.cli.app import app, console, print_error, print_json_line, settings_of
 from mailbot.cli.terminal import shown
-from mailbot.web.present import when
 
 conversations_app = typer.Typer(no_args_is_help=True, help="Conversations: a customer's mails and our replies.")
 
@@ -18,7 +17,9 @@ app.add_typer(conversations_app, name="conversations")
 
 
 def _when(value: Any) -> str:
-    """The one readable format of the console (UTC, to the minute)."""
+    """The console's one readable format (UTC, to the minute); imported late, like every command's code."""
+    from mailbot.web.present import when
+
     return when(value) if value is not None else ""
 
 
