@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from sqlmodel import Session, select
 from mailbot.accounts.book import AccountRecord
 from mailbot.accounts.csv_import import upsert_accounts
 from mailbot.config import Settings
-from mailbot.models import Draft, InboundMessage
+from mailbot.models import Draft, InboundMessage, OutboxMessage
 from mailbot.outbox.queue import deliver_queued
 from mailbot.review.approve import approve
 from mailbot.review.conversations import (
@@ -38,6 +39,7 @@ from mailbot.vocabulary import ConversationStatus
 TODAY = date(2026, 6, 15)
 BOSS = "boss@firma.example"
 STRANGER = "stranger@else.example"
+CUSTOMER = "kunde@other.example"
 
 
 def seed(today: date) -> list[AccountRecord]:
@@ -61,7 +63,16 @@ class Scenario:
     note: str
 
 
+def written_now(raw: bytes, *, in_reply_to: str | None = None) -> bytes:
+    """``raw`` dated now (rule 3's window is measured on the Date), answering ``in_reply_to`` as a client does."""
+    raw = raw.replace(b"Date: Mon, 15 Jun 2026 09:00:00 +0200", f"Date: {format_datetime(datetime.now(UTC))}".encode())
+    if in_reply_to:
+        raw = f"In-Reply-To: {in_reply_to}\nReferences: {in_reply_to}\n".encode() + raw
+    return raw
+
+
 def build_scenario(engine: Engine, settings: Settings, *, today: date) -> Scenario:
+    """The customer's client answers our reply by its real Message-ID; a stranger replies into the thread."""
     seen: set[int | None] = set()
 
     def poll(raw: bytes) -> Draft | None:
@@ -70,26 +81,40 @@ def build_scenario(engine: Engine, settings: Settings, *, today: date) -> Scenar
         seen.update(d.id for d in new)
         return new[0] if new else None
 
-    asked = poll(mail(BOSS, "Hello,\n\nplease link my assistant to my account.\n\nBoss", msgid="c1"))
-    assert asked is not None and asked.requests[0]["outcome"] == "need_info"
+    asked = poll(written_now(mail(BOSS, "Hello,\n\nplease link my assistant to my account.\n\nBoss", msgid="c1")))
+    assert asked is not None and asked.id and asked.requests[0]["outcome"] == "need_info"
     approve(engine=engine, settings=settings, draft_id=asked.id, agent="alice", today=today)
     assert deliver_queued(engine=engine, settings=settings).sent == 1
-    answer = poll(
-        mail(BOSS, "Her address is va@firma.example, please link her.", msgid="c2", subject="Re: Team member")
-    )
-    repeat = poll(mail(BOSS, "Please link va@firma.example to my account, thanks.", msgid="c3"))
-    stranger = poll(
-        mail(STRANGER, "Please link va@firma.example to boss@firma.example.", msgid="c4", subject="Re: Team member")
-    )
-    question = poll(mail(BOSS, "What does the agency plan cost per year?", msgid="c5", subject="Prices"))
-    assert answer and repeat and stranger and question is None
     with Session(engine) as session:
-        ids = {
-            m.message_id.split("@")[0].strip("<"): m.id
-            for m in session.exec(select(InboundMessage))  # a handful of rows
-            if m.message_id and m.id is not None
-        }
-    assert asked.id and answer.id and repeat.id and stranger.id
+        (ours,) = session.exec(select(OutboxMessage.message_id))
+    answer = poll(
+        written_now(
+            mail(BOSS, "Her address is va@firma.example, please link her.", msgid="c2", subject="Re: Team member"),
+            in_reply_to=ours,
+        )
+    )
+    repeat = poll(written_now(mail(BOSS, "Please link va@firma.example to my account, thanks.", msgid="c3")))
+    stranger = poll(
+        written_now(
+            mail(
+                STRANGER, "Please link va@firma.example to boss@firma.example.", msgid="c4", subject="Re: Team member"
+            ),
+            in_reply_to=ours,
+        )
+    )
+    question = poll(
+        written_now(mail(CUSTOMER, "What does the agency plan cost per year?", msgid="c5", subject="Prices"))
+    )
+    assert answer and repeat and stranger and question is None
+    assert answer.id and repeat.id and stranger.id
+    with Session(engine) as session:
+        rows = {m.message_id.split("@")[0].strip("<"): m for m in session.exec(select(InboundMessage)) if m.message_id}
+    ids = {key: m.id for key, m in rows.items() if m.id is not None}
+    drafts = {"asked": asked.id, "answer": answer.id, "repeat": repeat.id, "stranger": stranger.id}
+    if rows["c1"].conversation_id is not None:  # the triage side stores conversations itself
+        thread, kept_out, question_id = (rows[k].conversation_id for k in ("c1", "c4", "c5"))
+        assert thread and kept_out and question_id and rows["c4"].join_note
+        return Scenario(thread, kept_out, question_id, ids, drafts, rows["c4"].join_note)
     thread = conversation(
         engine,
         mails=[ids["c1"], ids["c2"], ids["c3"]],
@@ -101,14 +126,7 @@ def build_scenario(engine: Engine, settings: Settings, *, today: date) -> Scenar
     note = f"replied into conversation #{thread} but {STRANGER} is not a participant"
     kept_out = conversation(engine, mails=[ids["c4"]], drafts=[stranger.id], join_notes={ids["c4"]: note})
     question_id = conversation(engine, mails=[ids["c5"]], intent="other", subject="Prices")
-    return Scenario(
-        thread=thread,
-        kept_out=kept_out,
-        question=question_id,
-        mails=ids,
-        drafts={"asked": asked.id, "answer": answer.id, "repeat": repeat.id, "stranger": stranger.id},
-        note=note,
-    )
+    return Scenario(thread, kept_out, question_id, ids, drafts, note)
 
 
 @pytest.fixture
