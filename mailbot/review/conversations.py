@@ -53,9 +53,9 @@ def mail_moment(mail: InboundMessage) -> datetime:
 def request_origins(draft: Draft) -> list[dict[str, Any]]:
     """The draft's stored requests, each with the mail it came from and who asked.
 
-    A row without the conversation keys (a draft from before conversations)
-    was asked by the draft's own mail; a proactive draft's requests came from
-    no mail at all.
+    A row without the conversation keys (a draft from before conversations,
+    or a conversation's first) was asked by the draft's own mail; a proactive
+    draft's requests came from no mail at all.
     """
     own = None if draft.proactive else draft.inbound_id
     defaults = {
@@ -64,7 +64,10 @@ def request_origins(draft: Draft) -> list[dict[str, Any]]:
         "asker": None if draft.proactive else draft.sender,
         "asker_verified": None if draft.proactive else draft.sender_verified,
     }
-    return [{**defaults, **request} for request in draft.requests or []]
+    return [
+        {**request, **{key: value if request.get(key) is None else request[key] for key, value in defaults.items()}}
+        for request in draft.requests or []
+    ]
 
 
 def mail_item(mail: InboundMessage) -> dict[str, Any]:
