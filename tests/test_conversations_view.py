@@ -290,6 +290,8 @@ def test_conversations_list_and_show_json(scenario, tmp_path: Path) -> None:
         "id", "intent", "subject", "language", "proactive", "started_at", "last_activity_at", "mails",
         "pending_draft_id", "status",
     }  # fmt: skip
+    newest = run_mailbot("--config", config, "conversations", "list", "--json", "--limit", "1", cwd=tmp_path)
+    assert [line["id"] for line in json_lines(newest.stdout)] == [s.question]
     shown = run_mailbot("--config", config, "conversations", "show", str(s.thread), "--json", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     (detail,) = json_lines(shown.stdout)

@@ -27,6 +27,7 @@ def _when(value: Any) -> str:
 def conversations_list(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines, one conversation per line.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="At most this many, newest first.")] = 500,
 ) -> None:
     """Conversations, the most recently active first, and whether one waits for an agent."""
     from rich.table import Table
@@ -36,7 +37,7 @@ def conversations_list(
 
     settings = settings_of(ctx)
     with new_session(make_engine(settings.database.url)) as session:
-        rows = list_conversations(session=session)
+        rows = list_conversations(session=session, limit=limit)
     if as_json:
         for row in rows:
             print_json_line(row)
