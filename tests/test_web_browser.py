@@ -216,21 +216,14 @@ def test_review_in_a_real_browser(smtp_server: SmtpServer, tmp_path: Path) -> No
 def test_conversations_in_a_real_browser(tmp_path: Path) -> None:
     """The whole conversation beside a draft: folded history, our reply, the superseded draft and its
     replacement, a stranger's mail kept out, one queue row per conversation, the refusal on approve."""
-    from factories import supersede_draft
-    from test_conversations_view import build_scenario
+    from test_conversations_view import REAL_WINDOW, build_scenario, superseded_by_follow_up, written_now
     from test_web import TODAY
 
     engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'mailbot.db'}")
-    settings = console_settings(str(engine.url), tmp_path)
+    settings = console_settings(str(engine.url), tmp_path, conversations=REAL_WINDOW)
     upsert_accounts(engine=engine, rows=seed_accounts())
     add_agent(engine=engine, name="alice", password=PASSWORD)
     s = build_scenario(engine, settings, today=TODAY)
-    known = set(s.drafts.values())
-    (follow_up,) = [
-        d for d in deliver_and_poll(engine, settings, mail("boss@firma.example", "Also: please link va@firma.example.",
-                                                           msgid="c6"))
-        if d.id not in known
-    ]  # fmt: skip
     repeat, answer = s.drafts["repeat"], s.drafts["answer"]
     problems: list[str] = []
     with browser_page() as page, serving(create_app(settings=settings, engine=engine)) as base:
@@ -242,9 +235,9 @@ def test_conversations_in_a_real_browser(tmp_path: Path) -> None:
         page.get_by_role("button", name="Log in").click()
         expect(page).to_have_url(f"{base}/queue")
         # One row per conversation: the thread's pending draft (not its superseded one), the stranger's,
-        # the follow-up's (not in a conversation yet), and the question that has no draft.
+        # and the question that has no draft.
         rows = page.locator("tr[data-href]")
-        expect(rows).to_have_count(4)
+        expect(rows).to_have_count(3)
         expect(page.locator(f'tr[data-href="/drafts/{answer}"]')).to_have_count(0)
         expect(page.locator(f'tr[data-href="/conversations/{s.question}"]')).to_contain_text("needs a human")
         expect(page.locator(f'tr[data-href="/drafts/{repeat}"]')).to_contain_text("3 mails")
@@ -262,18 +255,23 @@ def test_conversations_in_a_real_browser(tmp_path: Path) -> None:
         superseded = page.locator(f"#draft-{answer}")
         expect(superseded).to_have_class(re.compile(r"\btl-status-superseded\b"))
         expect(superseded.locator(".badge-status")).to_have_text("superseded")
-        expect(page.locator(".request .source").first).to_contain_text(f"From mail #{s.mails['c2']}")
+        expect(page.locator(".request .source").first).to_contain_text(f"Asked in this mail (#{s.mails['c3']})")
         save_screenshot(page, "console-conversation.png", full_page=True)
 
         # The superseded draft links to the draft that replaced it.
         page.goto(f"{base}/drafts/{answer}")
         expect(page.locator(".superseded-banner")).to_be_visible()
+        source = page.locator(".request .source").first
+        expect(source).to_contain_text(f"From mail #{s.mails['c1']}")
+        expect(source).to_contain_text(f"Asked by mail #{s.mails['c2']}")
         expect(page.locator("#approve-form")).to_have_count(0)
         page.locator(".superseded-banner a.replacement").click()
         expect(page).to_have_url(f"{base}/drafts/{repeat}")
 
         # A follow-up replaces the draft while the agent reads it: approving is refused, naming the new one.
-        assert supersede_draft(engine, repeat, follow_up.id)
+        follow = written_now(mail("boss@firma.example", "Also: please link va@firma.example.", msgid="c6"))
+        (follow_up,) = [d for d in deliver_and_poll(engine, settings, follow) if d.id not in s.drafts.values()]
+        superseded_by_follow_up(engine, repeat, follow_up.id)
         page.get_by_role("button", name="Approve and send").click()
         alert = page.get_by_role("alert")
         expect(alert).to_contain_text(

@@ -10,12 +10,19 @@ import re
 from pathlib import Path
 
 import pytest
-from factories import conversation, supersede_draft
+from factories import conversation
 from factories import customer_mail as mail
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
-from test_conversations_view import STRANGER, Scenario, build_scenario
+from test_conversations_view import (
+    REAL_WINDOW,
+    STRANGER,
+    Scenario,
+    build_scenario,
+    superseded_by_follow_up,
+    written_now,
+)
 from test_web import (
     PASSWORD,
     TODAY,
@@ -39,7 +46,7 @@ from mailbot.web.throttle import LoginThrottle
 @pytest.fixture
 def console(db_engine: Engine, tmp_path: Path) -> Console:
     """test_web's console: the seeded records, agent alice, the app on ``db_engine``."""
-    settings = console_settings(str(db_engine.url), tmp_path, web={"secret_key": "k" * 48})
+    settings = console_settings(str(db_engine.url), tmp_path, web={"secret_key": "k" * 48}, conversations=REAL_WINDOW)
     upsert_accounts(engine=db_engine, rows=seed_accounts())
     add_agent(engine=db_engine, name="alice", password=PASSWORD)
     clock = FakeClock()
@@ -77,8 +84,12 @@ def test_the_draft_page_shows_the_whole_conversation(console: Console) -> None:
     superseded = section.split(f'id="draft-{s.drafts["answer"]}"', 1)[1].split("</li>", 1)[0]
     assert "superseded" in superseded
     assert f'<a class="replacement" href="/drafts/{s.drafts["repeat"]}">draft #{s.drafts["repeat"]}</a>' in superseded
-    # The request came from the earlier mail, not from the one under review.
-    assert f'From <a href="#mail-{s.mails["c2"]}">mail #{s.mails["c2"]}</a> of boss@firma.example' in html
+    # Each request names the mail it came from: this one's own; the superseded draft's, an earlier one.
+    assert f"Asked in this mail (#{s.mails['c3']})." in html
+    earlier = console.client.get(f"/drafts/{s.drafts['answer']}").text
+    c1, c2 = s.mails["c1"], s.mails["c2"]
+    assert f'From <a href="#mail-{c1}">mail #{c1}</a> of boss@firma.example' in earlier
+    assert f"Asked by mail #{c2} (boss@firma.example)." in earlier and f'id="mail-{c1}"' in earlier
 
 
 def test_a_superseded_draft_says_so_and_approving_it_is_refused_naming_its_replacement(console: Console) -> None:
@@ -104,8 +115,9 @@ def test_a_draft_superseded_while_the_agent_reads_it_is_refused(console: Console
     reading = s.drafts["repeat"]
     form = client.get(f"/drafts/{reading}")
     assert f'action="/drafts/{reading}/approve"' in form.text
-    (follow_up,) = poll_new(console, mail("boss@firma.example", "Also: please link va@firma.example.", msgid="c6"))
-    assert supersede_draft(console.engine, reading, follow_up.id)
+    follow = written_now(mail("boss@firma.example", "Also: please link va@firma.example.", msgid="c6"))
+    (follow_up,) = poll_new(console, follow)
+    superseded_by_follow_up(console.engine, reading, follow_up.id)
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
     assert token
     refused = client.post(f"/drafts/{reading}/approve", data={"csrf_token": token.group(1), "body": "x"})
