@@ -154,6 +154,8 @@ def test_the_queue_has_one_row_per_waiting_conversation(console: Console) -> Non
 
 def test_the_conversation_page_shows_its_mails_and_escapes_them(console: Console) -> None:
     s = scenario_of(console)
+    anonymous = console.client.get(f"/conversations/{s.question}")
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login?next=/conversations/")
     client = logged_in(console)
     page = client.get(f"/conversations/{s.question}")
     assert page.status_code == 200
