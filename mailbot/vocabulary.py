@@ -184,6 +184,14 @@ class DraftStatus(StrEnum):
     ACTION_FAILED = "action_failed"  # the account API refused the action
 
 
+class ConversationStatus(StrEnum):
+    """Where a conversation stands for the agents (``mailbot conversations list``, the console's queue)."""
+
+    WAITING = "waiting"  # a draft waits for review, or a mail needs a human and nothing answered it since
+    ANSWERED = "answered"  # an agent approved a reply after its last mail that needed one
+    CLOSED = "closed"  # nothing waits and nothing was sent: rejected, ignored or machine mail only
+
+
 class JoinRule(StrEnum):
     """By which row of SPEC's join table a mail found its conversation."""
 

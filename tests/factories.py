@@ -6,6 +6,7 @@ import mailbox
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -170,3 +171,123 @@ def account_row(engine, account_id: int) -> Account:
         row = session.get(Account, account_id)
         assert row is not None
         return row
+
+
+def conversation(
+    engine,
+    *,
+    mails: list[int],
+    drafts: Sequence[int] = (),
+    intent: str = "link",
+    subject: str = "Team member",
+    language: str | None = "en",
+    superseded: dict[int, int] | None = None,
+    stated_in: dict[int, list[tuple[int, int]]] | None = None,
+    join_notes: dict[int, str] | None = None,
+    joined_by: dict[int, str] | None = None,
+    participants: Sequence[tuple[str, str]] = (),
+) -> int:
+    """Gather stored mails and drafts (from real polls) into one conversation; its id.
+
+    Until the triage side stores conversations itself, this writes what it will:
+    the Conversation row, its mails' and replies' Message-IDs, its participants
+    (every mail's sender and reply's recipient, plus ``participants``), the
+    rows' ``conversation_id``. ``superseded`` {old: new} marks drafts replaced;
+    ``stated_in`` {draft: [(stating mail, asking mail) per request]} stores where each request came from.
+    """
+    from sqlmodel import Session, select
+
+    from mailbot.models import (
+        Conversation,
+        ConversationMessageId,
+        ConversationParticipant,
+        Draft,
+        InboundMessage,
+        OutboxMessage,
+    )
+    from mailbot.vocabulary import DraftStatus, JoinRule, MessageKind, ParticipantRole
+
+    with Session(engine) as session:
+        rows = [session.get(InboundMessage, mail_id) for mail_id in mails]
+        assert all(rows), "every mail must be stored"
+        moments = [m.dated_at or m.received_at for m in rows]
+        row = Conversation(
+            intent=intent,
+            subject=subject,
+            language=language,
+            started_at=min(moments),
+            last_activity_at=max(moments),
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        addresses = set(participants)
+
+        def known(message_id: str | None, kind: str) -> None:
+            if not message_id:
+                return
+            found = session.exec(select(ConversationMessageId).where(ConversationMessageId.message_id == message_id))
+            entry = found.first() or ConversationMessageId(message_id=message_id, conversation_id=row.id, kind=kind)
+            entry.conversation_id = row.id
+            session.add(entry)
+
+        for position, mail in enumerate(rows):
+            mail.conversation_id = row.id
+            mail.joined_by = (joined_by or {}).get(mail.id, JoinRule.NEW if position == 0 else JoinRule.THREAD)
+            mail.join_note = (join_notes or {}).get(mail.id)
+            session.add(mail)
+            known(mail.message_id, MessageKind.INBOUND)
+            if mail.sender:
+                addresses.add((mail.sender.lower(), ParticipantRole.SENDER))
+        for draft_id in drafts:
+            draft = session.get(Draft, draft_id)
+            assert draft is not None
+            draft.conversation_id = row.id
+            if draft_id in (superseded or {}):
+                draft.status = DraftStatus.SUPERSEDED
+                draft.superseded_by = (superseded or {})[draft_id]
+            if draft_id in (stated_in or {}):
+                origins = (stated_in or {})[draft_id]
+                draft.requests = [
+                    {**request, "stated_in": stated, "asked_by": asked, "asker": draft.sender}
+                    for request, (stated, asked) in zip(draft.requests, origins, strict=True)
+                ]
+            for request in draft.requests:
+                for key, role in (("primary", ParticipantRole.PRIMARY), ("team_member", ParticipantRole.TEAM_MEMBER)):
+                    if request.get(key):
+                        addresses.add((request[key].lower(), role))
+            session.add(draft)
+            reply = session.exec(select(OutboxMessage).where(OutboxMessage.draft_id == draft_id)).first()
+            if reply is not None:
+                known(reply.message_id, MessageKind.REPLY)
+                addresses.add((reply.to.lower(), ParticipantRole.RECIPIENT))
+        for address, role in sorted(addresses):
+            session.add(ConversationParticipant(conversation_id=row.id, address=address, role=role))
+        session.commit()
+        return row.id
+
+
+def supersede_draft(engine, old: int, new: int) -> bool:
+    """The contract's one conditional update (what a follow-up's triage does): ``new`` joins ``old``'s
+    conversation and replaces it, if ``old`` is still pending. True when it did."""
+    from sqlalchemy import update
+    from sqlmodel import Session, col
+
+    from mailbot.models import Draft, InboundMessage
+    from mailbot.vocabulary import DraftStatus
+
+    with Session(engine) as session:
+        replaced, replacing = session.get(Draft, old), session.get(Draft, new)
+        assert replaced is not None and replacing is not None
+        joined = replaced.conversation_id
+        session.exec(update(Draft).where(col(Draft.id) == new).values(conversation_id=joined))
+        session.exec(
+            update(InboundMessage).where(col(InboundMessage.id) == replacing.inbound_id).values(conversation_id=joined)
+        )
+        done = session.exec(
+            update(Draft)
+            .where(col(Draft.id) == old, col(Draft.status) == DraftStatus.PENDING)
+            .values(status=DraftStatus.SUPERSEDED, superseded_by=new)
+        )
+        session.commit()
+        return done.rowcount == 1

@@ -211,3 +211,88 @@ def test_review_in_a_real_browser(smtp_server: SmtpServer, tmp_path: Path) -> No
         approved = session.get(AuditEvent, 1)
         assert approved is not None and (approved.action, approved.agent) == ("approved", "alice")
     engine.dispose()
+
+
+def test_conversations_in_a_real_browser(tmp_path: Path) -> None:
+    """The whole conversation beside a draft: folded history, our reply, the superseded draft and its
+    replacement, a stranger's mail kept out, one queue row per conversation, the refusal on approve."""
+    from test_conversations_view import REAL_WINDOW, build_scenario, superseded_by_follow_up, written_now
+    from test_web import TODAY
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'mailbot.db'}")
+    settings = console_settings(str(engine.url), tmp_path, conversations=REAL_WINDOW)
+    upsert_accounts(engine=engine, rows=seed_accounts())
+    add_agent(engine=engine, name="alice", password=PASSWORD)
+    s = build_scenario(engine, settings, today=TODAY)
+    repeat, answer = s.drafts["repeat"], s.drafts["answer"]
+    problems: list[str] = []
+    with browser_page() as page, serving(create_app(settings=settings, engine=engine)) as base:
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+        page.goto(f"{base}/login?next=/queue")
+        page.get_by_label("Name").fill("alice")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(f"{base}/queue")
+        # One row per conversation: the thread's pending draft (not its superseded one), the stranger's,
+        # and the question that has no draft.
+        rows = page.locator("tr[data-href]")
+        expect(rows).to_have_count(3)
+        expect(page.locator(f'tr[data-href="/drafts/{answer}"]')).to_have_count(0)
+        expect(page.locator(f'tr[data-href="/conversations/{s.question}"]')).to_contain_text("needs a human")
+        expect(page.locator(f'tr[data-href="/drafts/{repeat}"]')).to_contain_text("3 mails")
+
+        page.locator(f'tr[data-href="/drafts/{repeat}"] a').click()
+        expect(page).to_have_url(f"{base}/drafts/{repeat}")
+        folded = page.locator("details.conv-mail")
+        expect(folded).to_have_count(2)
+        first_text = folded.first.locator("pre.own-text")
+        expect(first_text).to_be_hidden()  # earlier mails are folded
+        folded.first.locator("summary").click()
+        expect(first_text).to_be_visible()
+        expect(first_text).to_contain_text("please link my assistant to my account.")
+        expect(page.locator("li.tl-reply summary")).to_contain_text("sent")
+        superseded = page.locator(f"#draft-{answer}")
+        expect(superseded).to_have_class(re.compile(r"\btl-status-superseded\b"))
+        expect(superseded.locator(".badge-status")).to_have_text("superseded")
+        expect(page.locator(".request .source").first).to_contain_text(f"Asked in this mail (#{s.mails['c3']})")
+        save_screenshot(page, "console-conversation.png", full_page=True)
+
+        # The superseded draft links to the draft that replaced it.
+        page.goto(f"{base}/drafts/{answer}")
+        expect(page.locator(".superseded-banner")).to_be_visible()
+        source = page.locator(".request .source").first
+        expect(source).to_contain_text(f"From mail #{s.mails['c1']}")
+        expect(source).to_contain_text(f"Asked by mail #{s.mails['c2']}")
+        expect(page.locator("#approve-form")).to_have_count(0)
+        page.locator(".superseded-banner a.replacement").click()
+        expect(page).to_have_url(f"{base}/drafts/{repeat}")
+
+        # A follow-up replaces the draft while the agent reads it: approving is refused, naming the new one.
+        follow = written_now(mail("boss@firma.example", "Also: please link va@firma.example.", msgid="c6"))
+        (follow_up,) = [d for d in deliver_and_poll(engine, settings, follow) if d.id not in s.drafts.values()]
+        superseded_by_follow_up(engine, repeat, follow_up.id)
+        page.get_by_role("button", name="Approve and send").click()
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text(
+            f"draft {repeat} was superseded by draft {follow_up.id}: review draft {follow_up.id} instead"
+        )
+        alert.get_by_role("link", name=f"Review draft #{follow_up.id}").click()
+        expect(page).to_have_url(f"{base}/drafts/{follow_up.id}")
+
+        # A stranger's reply into the thread was kept out: the agent sees why.
+        page.goto(f"{base}/drafts/{s.drafts['stranger']}")
+        note = page.locator(".mail .join-note")
+        expect(note).to_be_visible()
+        expect(note).to_contain_text("not a participant")
+        expect(note).to_contain_text(s.note)
+
+        # The question without a draft opens as its conversation.
+        page.goto(f"{base}/queue")
+        page.locator(f'tr[data-href="/conversations/{s.question}"] a').click()
+        expect(page).to_have_url(f"{base}/conversations/{s.question}")
+        expect(page.locator("details.conv-mail[open] pre.own-text")).to_contain_text("agency plan")
+    # The refusal is a 409 page, which Chromium reports as a failed load; nothing else may be logged.
+    assert [p for p in problems if "status of 409" not in p] == []
+    assert stored_draft(engine, repeat).status == "superseded"
+    engine.dispose()

@@ -108,20 +108,22 @@ def drafts_list(
     from rich.table import Table
 
     table = Table(title=f"Drafts ({status})")
-    for column in ("id", "intent", "lang", "to", "subject", "requests", "status"):
+    for column in ("id", "conv", "intent", "lang", "to", "subject", "requests", "status"):
         table.add_column(column, overflow="fold")  # wrap, never cut an address
     for row in rows:
         requests = "\n".join(
             f"{r.get('primary') or '?'} ← {r.get('team_member') or '?'}: {r.get('outcome')}" for r in row["requests"]
         )
+        status_text = row["status"] + (f" by #{row['superseded_by']}" if row["superseded_by"] else "")
         table.add_row(
             str(row["id"]),
+            "" if row["conversation_id"] is None else str(row["conversation_id"]),
             shown(row["intent"] + (" (proactive)" if row["proactive"] else "")),
             shown(row["language"]),
             shown(row["to"], one_line=True),
             shown(row["subject"], one_line=True),
             shown(requests),
-            shown(row["status"]),
+            shown(status_text),
         )
     console.print(table)
 
@@ -157,6 +159,14 @@ def _print_review(detail: dict[str, Any]) -> None:
         console.print(Text(f"{label:>14}: ", style="bold") + shown(value, style, one_line=True))
 
     line("draft", f"#{detail['id']} ({detail['status']})")
+    if detail["superseded_by"]:
+        line(
+            "superseded",
+            f"by draft #{detail['superseded_by']}: review draft #{detail['superseded_by']} instead",
+            "bold yellow",
+        )
+    if detail["conversation_id"] is not None:
+        line("conversation", f"#{detail['conversation_id']} (mailbot conversations show {detail['conversation_id']})")
     line("intent", f"{detail['intent']}, language {detail['language']}")
     line("from", detail["sender"])
     if not detail["recipient_is_sender"]:

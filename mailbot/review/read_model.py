@@ -63,6 +63,7 @@ def draft_summary(draft: Draft) -> dict[str, Any]:
     """One line of ``drafts list --json``."""
     return {
         "id": draft.id,
+        "conversation_id": draft.conversation_id,
         "message_id": draft.message_id,
         "intent": draft.intent,
         "language": draft.language,
@@ -74,6 +75,7 @@ def draft_summary(draft: Draft) -> dict[str, Any]:
         "status": draft.status,
         # mailbot wrote it unasked after a renewal: no customer mail behind it
         "proactive": bool(draft.proactive),
+        "superseded_by": draft.superseded_by,
         "requests": [request_json(d) for d in decisions_of(draft.requests)],
         "created_at": draft.created_at,
     }

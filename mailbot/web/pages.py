@@ -31,6 +31,7 @@ from mailbot.models import MAX_ROW_ID, Draft, OutboxMessage
 from mailbot.outbox.resend import reply_of_draft, resend
 from mailbot.review.approve import approve, reject
 from mailbot.review.audit import list_audit, list_billing_events
+from mailbot.review.conversations import load_conversation, superseded_refusal
 from mailbot.review.read_model import (
     address_spans,
     draft_actions,
@@ -40,7 +41,9 @@ from mailbot.review.read_model import (
     stored_record,
 )
 from mailbot.triage.record import decisions_of
+from mailbot.vocabulary import DraftStatus
 from mailbot.web.auth import HOME, LoggedIn
+from mailbot.web.conversation import conversation_view, request_sources
 from mailbot.web.present import OUTCOMES, mark_addresses, request_addresses
 from mailbot.web.queue import (
     INTENTS,
@@ -120,15 +123,24 @@ def draft_page_context(request: Request, draft_id: int) -> dict[str, Any]:
         mail = mail_view(inbound, max_bytes=state.settings.triage.max_message_bytes) if inbound else None
         decisions = decisions_of(draft.requests)
         primaries, members = request_addresses(decisions)
+        rows = (
+            load_conversation(session=session, conversation_id=draft.conversation_id)
+            if draft.conversation_id is not None
+            else None
+        )
+        conversation = (
+            conversation_view(rows, draft=draft, max_bytes=state.settings.triage.max_message_bytes) if rows else None
+        )
         book = open_account_book(state.settings, connection=session)
         try:
             requests = [
                 {
                     "request": d,
+                    "source": source,
                     "primary": _account_card(book, state, d.request.primary),
                     "team_member": _account_card(book, state, d.request.team_member),
                 }
-                for d in decisions
+                for d, source in zip(decisions, request_sources(draft, conversation), strict=True)
             ]
         finally:
             book.close()
@@ -150,6 +162,7 @@ def draft_page_context(request: Request, draft_id: int) -> dict[str, Any]:
         "own_html": own_html,
         "quoted_html": quoted_html,
         "requests": requests,
+        "conversation": conversation,
         "actions": actions,
         "newer": newer,
         "older": older,
@@ -198,6 +211,20 @@ def _stale_problem(draft_id: int, exc: StaleDecision, request: Request) -> dict[
     return {"kind": "stale", "title": "Not approved: the records changed", "message": str(exc), "changes": changes}
 
 
+def _superseded_problem(request: Request, draft_id: int) -> dict[str, Any] | None:
+    """The refusal of approving a draft a newer one replaced: the one line that names the replacement."""
+    with new_session(console_state(request).engine) as session:
+        draft = session.get(Draft, draft_id)
+    if draft is None or draft.status != DraftStatus.SUPERSEDED:
+        return None
+    return {
+        "kind": "superseded",
+        "title": "Not approved: a newer draft answers this conversation",
+        "message": superseded_refusal(draft_id, draft.superseded_by),
+        "replacement": draft.superseded_by,
+    }
+
+
 @router.post("/drafts/{draft_id}/approve")
 def approve_draft(
     request: Request, draft_id: DraftId, agent: LoggedIn, body: Annotated[str | None, Form()] = None
@@ -230,14 +257,17 @@ def approve_draft(
         )
     except DraftNotFound:
         return _draft_page(request, draft_id)
-    except DraftStateError as exc:
-        return _draft_page(
-            request,
-            draft_id,
-            status_code=409,
-            problem={"kind": "state", "title": "Nothing was changed", "message": str(exc)},
-        )
-    except ReviewError as exc:
+    except ReviewError as exc:  # DraftStateError, and the triage side's DraftSuperseded among them
+        superseded = _superseded_problem(request, draft_id)
+        if superseded is not None:
+            return _draft_page(request, draft_id, status_code=409, problem=superseded)
+        if isinstance(exc, DraftStateError):
+            return _draft_page(
+                request,
+                draft_id,
+                status_code=409,
+                problem={"kind": "state", "title": "Nothing was changed", "message": str(exc)},
+            )
         return _draft_page(
             request,
             draft_id,
@@ -303,6 +333,24 @@ def resend_reply(request: Request, draft_id: DraftId, agent: LoggedIn) -> Respon
         )
     flash(request, f"The reply of draft #{draft_id} is queued again; the next send delivers it.")
     return RedirectResponse(f"/drafts/{draft_id}", status_code=303)
+
+
+#: A conversation id in a URL, bounded like a draft id.
+ConversationId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+
+
+@router.get("/conversations/{conversation_id}")
+def conversation_page(request: Request, conversation_id: ConversationId, agent: LoggedIn) -> Response:
+    """A conversation on its own: where the queue sends a mail that needs a human and has no draft."""
+    state = console_state(request)
+    with new_session(state.engine) as session:
+        rows = load_conversation(session=session, conversation_id=conversation_id)
+        view = conversation_view(rows, max_bytes=state.settings.triage.max_message_bytes) if rows else None
+    if view is None:
+        message = f"There is no conversation #{conversation_id}."
+        return render(request, "error.html", status_code=404, title="Not found", message=message)
+    mails = [item["id"] for item in view.items if item["kind"] == "mail"]
+    return render(request, "conversation.html", conversation=view, newest_mail=mails[-1] if mails else None)
 
 
 @router.get("/history")

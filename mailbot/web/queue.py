@@ -1,5 +1,10 @@
 """The queue: drafts filtered by status, intent, language, outcome and address.
 
+Waiting for review (the default view) is one row per conversation: its pending
+draft, or, when it has none, its newest mail that needs a human (SPEC
+"Conversations": a draft answers the conversation as it stands, so an older
+draft of the same conversation is never a row of its own).
+
 Status, intent and language are columns and are filtered in SQL. Outcomes and
 addresses live in the ``requests`` JSON column, whose query syntax differs
 between SQLite and PostgreSQL, so those two filters run in Python over the rows
@@ -11,12 +16,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from mailbot.models import Draft
+from mailbot.review.conversations import ConversationFacts, WaitingMail, conversation_facts, waiting_mails
 from mailbot.review.read_model import DRAFT_STATUSES
 from mailbot.triage.record import decisions_of
 from mailbot.vocabulary import DraftStatus, Intent
@@ -63,12 +70,29 @@ class QueueFilter:
         return {k: v for k, v in values.items() if v and not (k == "status" and v == DraftStatus.PENDING)}
 
 
+@dataclass(frozen=True)
+class QueueRow:
+    """One row: a draft, or (waiting view) a conversation's mail that needs a human and has no draft."""
+
+    at: datetime
+    draft: Draft | None = None
+    mail: WaitingMail | None = None
+
+    @property
+    def conversation_id(self) -> int | None:
+        return (
+            self.draft.conversation_id if self.draft is not None else self.mail.conversation_id if self.mail else None
+        )
+
+
 @dataclass
 class QueueView:
     drafts: list[Draft]  # matching every filter, newest first
     outcome_counts: dict[str, int]  # drafts per outcome, before the outcome filter
     truncated: bool = False
     filters: QueueFilter = field(default_factory=QueueFilter)
+    rows: list[QueueRow] = field(default_factory=list)  # the drafts and waiting mails, newest first
+    conversations: dict[int, ConversationFacts] = field(default_factory=dict)  # of the rows, by id
 
 
 def draft_outcomes(draft: Draft) -> list[str]:
@@ -103,12 +127,47 @@ def load_queue(*, session: Session, filters: QueueFilter, limit: int = MAX_ROWS)
     rows = list(session.exec(query.limit(limit + 1)))
     truncated = len(rows) > limit
     rows = rows[:limit]
+    waiting = filters.status == DraftStatus.PENDING
+    if waiting:
+        rows = one_per_conversation(rows)
     if filters.address:
         rows = [d for d in rows if matches_address(d, filters.address)]
     counts = count_outcomes(rows)
     if filters.outcome:
         rows = [d for d in rows if filters.outcome in draft_outcomes(d)]
-    return QueueView(drafts=rows, outcome_counts=counts, truncated=truncated, filters=filters)
+    mails = waiting_mails(session=session, limit=limit) if waiting and not (filters.intent or filters.outcome) else []
+    mails = [m for m in mails if matches_mail(m, filters)]
+    entries = [QueueRow(at=d.created_at, draft=d) for d in rows] + [QueueRow(at=m.received_at, mail=m) for m in mails]
+    entries.sort(key=lambda row: row.at, reverse=True)
+    ids = {row.conversation_id for row in entries if row.conversation_id is not None}
+    return QueueView(
+        drafts=rows,
+        outcome_counts=counts,
+        truncated=truncated,
+        filters=filters,
+        rows=entries,
+        conversations=conversation_facts(session=session, ids=ids),
+    )
+
+
+def one_per_conversation(drafts: Iterable[Draft]) -> list[Draft]:
+    """The newest draft of each conversation (``drafts`` newest first); a draft without one stands alone."""
+    seen: set[int] = set()
+    kept = []
+    for draft in drafts:
+        if draft.conversation_id is not None:
+            if draft.conversation_id in seen:
+                continue
+            seen.add(draft.conversation_id)
+        kept.append(draft)
+    return kept
+
+
+def matches_mail(mail: WaitingMail, filters: QueueFilter) -> bool:
+    """The language and address filters, for a waiting mail (it has no intent or outcome to filter on)."""
+    if filters.language and mail.language != filters.language:
+        return False
+    return not filters.address or filters.address in (mail.sender or "").lower()
 
 
 def count_outcomes(drafts: Iterable[Draft]) -> dict[str, int]:
