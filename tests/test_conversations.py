@@ -140,6 +140,9 @@ def test_join_rules_in_order_with_the_non_participant_and_machine_mail() -> None
     repeat = join(_record("boss@x.example"))
     assert (repeat.rule, repeat.conversation) == (JoinRule.REPEAT, recent)
     assert join(_record("boss@x.example"), window=2).rule == JoinRule.NEW  # outside the window
+    late = book.add(_state(3, sender="late@x.example", at=now + timedelta(days=120)))
+    assert late.last_activity > now
+    assert join(_record("late@x.example")).rule == JoinRule.NEW  # dated months before that conversation
     assert join(_record("boss@x.example", intent=Intent.REACTIVATE)).rule == JoinRule.NEW  # the other intent
     stranger = join(_record("max@y.example", in_reply_to="<m1>"))
     assert stranger.rule == JoinRule.NEW and stranger.conversation is None

@@ -204,7 +204,8 @@ def test_review_in_a_real_browser(smtp_server: SmtpServer, tmp_path: Path) -> No
     (received,) = smtp_server.received
     message = received.message()
     assert received.rcpt_tos == ["boss@firma.example"]
-    assert message["Subject"] == "Re: Team member for my account"
+    # replies carry the conversation tag (issue 9)
+    assert message["Subject"] == f"Re: Team member for my account [#{stored_draft(engine, link.id).conversation_id}]"
     assert message.get_body(("plain",)).get_content().replace("\r\n", "\n").strip() == EDITED
     assert stored_draft(engine, link.id).status == "sent"
     with Session(engine) as session:

@@ -81,7 +81,9 @@ def join_conversation(
             state
             for state in candidates
             if state.intent in _REQUEST_INTENTS
-            and dated_at - state.last_activity <= window
+            # Either side of the mail's Date: a mail dated long before the conversation
+            # (a late delivery, a wrong clock, an imported archive) is no repeat of it.
+            and abs(dated_at - state.last_activity) <= window
             and (intent == state.intent or (intent == Intent.OTHER and state.carried()))
         ]
         if fitting:

@@ -159,7 +159,9 @@ class BatchConversations:
                 ).scalars()
             )
         if senders and self.settings.window_days > 0:
-            earliest = min(_dated_of(r) for r in records) - timedelta(days=self.settings.window_days)
+            window = timedelta(days=self.settings.window_days)
+            earliest = min(_dated_of(r) for r in records) - window
+            latest = max(_dated_of(r) for r in records) + window
             for chunk in _chunks(sorted(senders)):
                 ids.update(
                     self.session.execute(
@@ -168,6 +170,7 @@ class BatchConversations:
                         .where(
                             col(ConversationParticipant.address).in_(chunk),
                             col(Conversation.last_activity_at) >= earliest,
+                            col(Conversation.last_activity_at) <= latest,
                             col(Conversation.intent).in_(list(_REQUEST_INTENTS)),
                         )
                         .distinct()
