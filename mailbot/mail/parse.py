@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, KeysView
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.header import decode_header
@@ -60,6 +60,11 @@ class Mail:
         for name, value in self.headers:
             index.setdefault(name, []).append(value)
         return index
+
+    @property
+    def header_names(self) -> KeysView[str]:
+        """The lower-case names of the headers the mail has."""
+        return self._by_name.keys()
 
     def header(self, name: str) -> str | None:
         values = self._by_name.get(name.lower())
@@ -286,9 +291,10 @@ def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Mail:
     msg = message_from_bytes(raw, policy=compat32)
     defects.extend(type(d).__name__ for d in msg.defects)
     headers = _header_pairs(msg)
-
-    def first(name: str) -> str | None:
-        return next((v for n, v in headers if n == name), None)
+    firsts: dict[str, str] = {}  # each name's first value
+    for name, value in headers:
+        firsts.setdefault(name, value)
+    first = firsts.get
 
     sender, sender_name, from_defect = _single_address(first("from"))
     if from_defect:

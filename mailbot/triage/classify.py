@@ -38,7 +38,10 @@ def _raw_sender_local_part(mail: Mail) -> str | None:
 
 def machine_mail_reason(mail: Mail, rules: Rules) -> str | None:
     """Why the mail is automatic (never to be answered), or None for a person's mail."""
+    names = mail.header_names
     for rule in rules.auto_headers:
+        if rule.name not in names:  # most of the two dozen are absent: skip them cheaply
+            continue
         for value in mail.header_all(rule.name):
             if rule.pattern is None or rule.pattern.search(value):
                 return f"header {rule.name}: {value.strip()[:80]}"
