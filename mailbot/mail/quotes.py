@@ -64,12 +64,18 @@ _FORWARD = re.compile(
     r"|-{3,}\s*Original-Nachricht\s*-{3,}\s*weitergeleitet)\s*$",
     re.I,
 )
-# Every marker above starts with one of these; other lines skip the detailed checks.
-_CANDIDATE = re.compile(
-    r"^[\s>]*(\*?(on|am|from|von|de|sent|gesendet|get|outlook|begin|anfang|date|datum|diese|envoyé)\b"
-    r"|-{2,}|_{10,}|\d{4}-\d\d-\d\d)|\b(schrieb|wrote|a écrit)\b",
+# Every marker above starts like one of these or names the verb; other lines skip the
+# detailed checks. (Two patterns: the start is matched at the line's start only, and the
+# verb is looked for only in a text that has one.)
+_CANDIDATE_START = re.compile(
+    r"[\s>]*(\*?(on|am|from|von|de|sent|gesendet|get|outlook|begin|anfang|date|datum|diese|envoyé)\b"
+    r"|-{2,}|_{10,}|\d{4}-\d\d-\d\d)",
     re.I,
 )
+_CANDIDATE_VERB = re.compile(r"\b(schrieb|wrote|a écrit)\b", re.I)
+# Text each verb holds in any case, found in the lower-cased text: none of these letters has
+# a case form that lower() maps elsewhere (unlike i and s), so no text with a verb is missed.
+_VERB_TEXT = ("chr", "wrote", " écr")
 _SIGNATURE = re.compile(r"^(-- ?|--\u00a0)$")
 _QUOTED = re.compile(r"^\s*>")
 
@@ -147,9 +153,11 @@ def strip_quoted_history(text: str, *, subject: str = "") -> OwnText:
     i = 0
     forward_subject = bool(_FORWARD_SUBJECT.match(subject))
     forward_line: int | None = None  # index in ``own`` of the forwarded message's first line
+    lowered = text.lower()
+    verbs = any(verb in lowered for verb in _VERB_TEXT)
     while i < len(lines):
         line = lines[i]
-        if not _CANDIDATE.search(line):
+        if not (_CANDIDATE_START.match(line) or (verbs and _CANDIDATE_VERB.search(line))):
             if in_signature or _QUOTED.match(line):
                 quoted.append(line)
             else:

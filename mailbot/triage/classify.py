@@ -17,7 +17,6 @@ from mailbot.triage.rules import Rules
 from mailbot.vocabulary import Intent
 
 _WORD = re.compile(r"[\w']+|n't", re.U)
-_SPACE = re.compile(r"\s+")
 
 
 # The address part of a raw From header: inside <…> when there is one, else the value.
@@ -129,8 +128,9 @@ def classify_intent(*, own_text: str, subject: str, rules: Rules, sender: str | 
     """(intent, reason) for a person's mail: link, reactivate or other."""
     # Replies keep "Re:/AW:" subjects of the original thread; the subject still names the topic.
     # Rule phrases are lower case; wrapped lines and addresses must not break a phrase.
-    own = _SPACE.sub(" ", _addresses_as_tokens(own_text, sender=sender).lower()).strip()
-    text = _SPACE.sub(" ", _addresses_as_tokens(subject, sender=sender).lower()).strip() + ". " + own
+    # " ".join(s.split()) is re.sub(r"\s+", " ", s).strip() (both split on str.isspace), in C.
+    own = " ".join(_addresses_as_tokens(own_text, sender=sender).lower().split())
+    text = " ".join(_addresses_as_tokens(subject, sender=sender).lower().split()) + ". " + own
     if not (rules.account_context.search(text) or "<addr>" in text or "<sender>" in text):
         return Intent.OTHER, "no account is mentioned"
     intent, why = Intent.OTHER, "no link or reactivation request found"
