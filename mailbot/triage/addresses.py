@@ -40,9 +40,9 @@ def find_addresses(text: str) -> list[tuple[str, int, int]]:
     return list(_addresses_in(text))
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=4)
 def _addresses_in(text: str) -> tuple[tuple[str, int, int], ...]:
-    # Cached: classification and then role extraction both read the same own text.
+    # Cached for the mail at hand: classification and then role extraction read the same own text.
     found: dict[int, tuple[str, int, int]] = {}
     if _AT_WORD.search(text):  # the obfuscated pattern is slow to scan; most mail has none
         for hit in _OBFUSCATED.finditer(text):
