@@ -23,7 +23,8 @@ from __future__ import annotations
 import importlib
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 try:  # the standard library's own regex parser; private, so its absence costs only speed
@@ -116,6 +117,10 @@ def required_literals(phrase: str) -> list[Clause] | None:
         return None
 
 
+def _found_in(text: str, pos: int, endpos: int, needle: str) -> bool:
+    return text.find(needle, pos, endpos) >= 0
+
+
 class PhraseSet:
     """``re.compile("|".join(f"(?:{p})" for p in phrases))``, searched faster.
 
@@ -132,16 +137,21 @@ class PhraseSet:
         self._reducible = len(self.phrases) > 1 and all(n is not None for n in needs)
         needles = sorted({s for n in needs if n for clause in n for s in clause})
         bit = {s: 1 << i for i, s in enumerate(needles)}
-        self._needles = tuple((s, bit[s]) for s in needles)
         self._always = 0  # phrases without a required literal
-        # (phrase bit, needles of its first clause, of its second, or -1: no second clause)
-        checks: list[tuple[int, int, int]] = []
+        # Each phrase's first (rarest) clause is checked for every text, its second only
+        # when the first is there: most phrases fail the first, so few texts pay for both.
+        firsts: set[str] = set()
+        # (phrase bit, needles of its first clause, the (needle, bit)s of its second or None)
+        checks: list[tuple[int, int, tuple[tuple[str, int], ...] | None]] = []
         for index, clauses in enumerate(needs):
             if not clauses:
                 self._always |= 1 << index
                 continue
-            masks = [sum(bit[s] for s in clause) for clause in clauses]
-            checks.append((1 << index, masks[0], masks[1] if len(masks) > 1 else -1))
+            firsts |= clauses[0]
+            second = tuple((s, bit[s]) for s in sorted(clauses[1])) if len(clauses) > 1 else None
+            checks.append((1 << index, sum(bit[s] for s in clauses[0]), second))
+        self._firsts = tuple((s, bit[s]) for s in sorted(firsts))
+        self._checked_first = sum(bit[s] for s in firsts)
         self._checks = tuple(checks)
         self._reduced: dict[int, re.Pattern[str]] = {}
 
@@ -161,20 +171,30 @@ class PhraseSet:
         """The phrases (one bit each) that can match in ``text[pos:endpos]``."""
         if not self._reducible:
             return self._all
+        whole = pos <= 0 and endpos >= len(text)
+        has: Callable[[str], bool] = text.__contains__ if whole else partial(_found_in, text, pos, endpos)
         present = 0
-        if pos <= 0 and endpos >= len(text):
-            for needle, bit in self._needles:
-                if needle in text:
-                    present |= bit
-        else:
-            for needle, bit in self._needles:
-                if text.find(needle, pos, endpos) >= 0:
-                    present |= bit
+        for needle, bit in self._firsts:
+            if has(needle):
+                present |= bit
         alive = self._always
-        if present:
-            for bit, first, second in self._checks:
-                if present & first and present & second:
-                    alive |= bit
+        if not present:
+            return alive
+        checked = self._checked_first
+        for phrase, first, second in self._checks:
+            if not present & first:
+                continue
+            if second is None:
+                alive |= phrase
+                continue
+            for needle, bit in second:
+                if not bit & checked:
+                    checked |= bit
+                    if has(needle):
+                        present |= bit
+                if bit & present:
+                    alive |= phrase
+                    break
         return alive
 
     def _pattern_for(self, alive: int) -> re.Pattern[str]:
