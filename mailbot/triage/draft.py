@@ -71,21 +71,39 @@ def _iso(value: object) -> str | None:
     return value.isoformat() if isinstance(value, date) else None
 
 
+class _Section(dict[str, object]):
+    """A dict whose keys templates also read as attributes, without an exception.
+
+    Jinja reads ``s.outcome`` as ``getattr(s, "outcome")`` first and only then as
+    ``s["outcome"]``: on a plain dict every such read raises and catches an
+    AttributeError. This dict answers the attribute directly; it is a dict in every
+    other way (``s["outcome"]``, ``s.items()``), as templates have always seen it.
+    """
+
+    def __getattr__(self, name: str) -> object:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 def _section(decision: Decision) -> dict[str, object]:
     action = decision.action
     facts = decision.facts
     request = decision.request
-    return {
-        "outcome": decision.outcome,
-        "primary": request.primary,
-        "team_member": request.team_member,
-        "plan": action.plan if action else facts.get("plan"),
-        "paid_until": _iso(action.paid_until if action else facts.get("paid_until")),
-        "seats": facts.get("seats"),
-        "used": facts.get("used"),
-        "missing": facts.get("missing"),
-        "filled": AddressSource.RECORDS in (request.primary_from, request.team_member_from),
-    }
+    return _Section(
+        {
+            "outcome": decision.outcome,
+            "primary": request.primary,
+            "team_member": request.team_member,
+            "plan": action.plan if action else facts.get("plan"),
+            "paid_until": _iso(action.paid_until if action else facts.get("paid_until")),
+            "seats": facts.get("seats"),
+            "used": facts.get("used"),
+            "missing": facts.get("missing"),
+            "filled": AddressSource.RECORDS in (request.primary_from, request.team_member_from),
+        }
+    )
 
 
 def render_draft(
