@@ -168,7 +168,9 @@ _MARKER_WORDS = ["On", "AM", "wrote", "WROTE", "Schrieb", "SCHRIEB", "a écrit",
     st.lists(
         st.lists(
             st.one_of(
-                st.sampled_from([*_MARKER_WORDS, " ", ">", "-", "--", "_" * 10, "2014-03-20", "x", "İ", "ı", "é"]),
+                st.sampled_from([*_MARKER_WORDS, " ", ">", "> ", "\u00a0", "\t", "*", "-", "--", "_" * 10]),
+                st.sampled_from(["2014-03-20", "٢٠١٤-03-20", "2014-3-20"]),
+                st.sampled_from(["x", "İ", "ı", "é", "ſent", "SENT", "Von", "ANFANG", "Envoyé", "diese", "Outlook"]),
                 st.text(alphabet="aeioustwcrhbé SCHRIEBWROTE-_>\t", max_size=6),
             ),
             max_size=8,
@@ -181,5 +183,5 @@ def test_marker_candidates_are_the_lines_the_single_pattern_took(lines: list[str
     text = "\n".join(lines)
     verbs = any(verb in text.lower() for verb in quotes._VERB_TEXT)
     for line in lines:
-        split = bool(quotes._CANDIDATE_START.match(line) or (verbs and quotes._CANDIDATE_VERB.search(line)))
-        assert split == bool(_REFERENCE_CANDIDATE.search(line)), line
+        assert quotes._marker_candidate(line, verbs) == bool(_REFERENCE_CANDIDATE.search(line)), line
+        assert line.lstrip().startswith(">") == bool(quotes._QUOTED.match(line)), line
