@@ -7,9 +7,11 @@ than a blank in a customer's mail.
 from __future__ import annotations
 
 import re
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from typing import Any
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 
@@ -31,10 +33,24 @@ class DraftText:
     html: str | None = None
 
 
+class _DraftEnvironment(Environment):
+    """Jinja's environment with each template's globals as a plain dict.
+
+    Every render copies the template's globals into a new context, twice per draft
+    (the reply and its outcome's section). Jinja keeps them as a ``ChainMap`` over
+    the environment's globals, and copying a ChainMap runs in Python: a third of the
+    time a draft took. A dict holds the same names; Jinja's ChainMap exists only so
+    that globals changed after loading still show, and nothing changes these.
+    """
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
 @cache
 def template_environment(folder: str = "") -> Environment:
     path = folder or str(bundled_dir("templates"))
-    return Environment(
+    return _DraftEnvironment(
         loader=FileSystemLoader(path),
         undefined=StrictUndefined,
         trim_blocks=True,
