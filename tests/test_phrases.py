@@ -28,6 +28,7 @@ SETS = {
     "renewal": RULES.renewal,
     "lapse": RULES.lapse,
     "auto_body": RULES.auto_body,
+    "not_a_request": RULES.not_a_request,
 }
 
 

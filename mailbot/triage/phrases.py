@@ -23,8 +23,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from functools import partial
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 try:  # the standard library's own regex parser; private, so its absence costs only speed
@@ -117,10 +116,6 @@ def required_literals(phrase: str) -> list[Clause] | None:
         return None
 
 
-def _found_in(text: str, pos: int, endpos: int, needle: str) -> bool:
-    return text.find(needle, pos, endpos) >= 0
-
-
 class PhraseSet:
     """``re.compile("|".join(f"(?:{p})" for p in phrases))``, searched faster.
 
@@ -171,8 +166,8 @@ class PhraseSet:
         """The phrases (one bit each) that can match in ``text[pos:endpos]``."""
         if not self._reducible:
             return self._all
-        whole = pos <= 0 and endpos >= len(text)
-        has: Callable[[str], bool] = text.__contains__ if whole else partial(_found_in, text, pos, endpos)
+        # A match lies inside text[pos:endpos], and so does every literal it needs.
+        has = (text if pos <= 0 and endpos >= len(text) else text[pos:endpos]).__contains__
         present = 0
         for needle, bit in self._firsts:
             if has(needle):

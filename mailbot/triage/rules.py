@@ -37,7 +37,7 @@ class Rules:
     negation: re.Pattern[str]
     negation_window: int
     account_context: re.Pattern[str]
-    not_a_request: re.Pattern[str]
+    not_a_request: PhraseSet  # searched in the sentence of each request phrase
     ask: re.Pattern[str]
     primary_cues: re.Pattern[str]
     my_account_cues: re.Pattern[str]
@@ -140,7 +140,7 @@ def load_rules(folder: str = "") -> Rules:
         negation=_union(intents_file, intents, "negation"),
         negation_window=int(intents.get("negation", {}).get("window_words", 3)),
         account_context=_union(intents_file, intents, "account_context"),
-        not_a_request=_union(intents_file, intents, "not_a_request"),
+        not_a_request=_phrase_set(intents_file, intents, "not_a_request"),
         ask=_union(intents_file, intents, "ask"),
         primary_cues=_union(roles_file, roles, "primary"),
         # "my account" counts only right before the address: "my account (boss@x)", "mein Konto: …"
