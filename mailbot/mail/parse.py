@@ -178,7 +178,12 @@ def _outer_parts(msg: Message) -> Iterator[Message]:
     level = [msg]
     for _depth in range(3):
         yield from level
-        level = [p for part in level if part.get_content_type() != "message/rfc822" for p in _subparts(part)]
+        level = [
+            p
+            for part in level
+            if part.is_multipart() and part.get_content_type() != "message/rfc822"  # a leaf has no parts
+            for p in _subparts(part)
+        ]
 
 
 def _is_machine_report(msg: Message) -> bool:
