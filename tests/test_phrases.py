@@ -119,6 +119,15 @@ def test_required_literals_are_the_rarest_text_a_phrase_needs() -> None:
     assert required_literals(r"x?") is None
 
 
+def test_search_bounds_are_clamped_as_the_engine_clamps_them() -> None:
+    phrases = PhraseSet([r"\bhook\w* up\b", "link", "missing"])
+    full = re.compile(phrases.pattern)
+    text = "link it, hook it up, link"
+    for start, stop in [(-5, 4), (-100, 100), (5, -1), (3, 2), (0, 10**9), (len(text) + 3, len(text) + 9)]:
+        got, expected = phrases.search(text, start, stop), full.search(text, start, stop)
+        assert _spans([got] if got else []) == _spans([expected] if expected else []), (start, stop)
+
+
 def test_phrases_whose_text_is_absent_are_not_searched_but_the_order_is_kept() -> None:
     # "hook up" is first in the list: where both could match at the same place, it wins.
     phrases = PhraseSet([r"\bhook\w* up\b", r"\bhook\w*", "link", "missing"])

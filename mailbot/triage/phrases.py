@@ -9,7 +9,7 @@ literal text (``verknüpf``, ``hook``, ``again``), and a phrase whose literal te
 is not in the mail cannot match there.
 
 ``PhraseSet`` reads each phrase's required literals from its parsed form, checks
-them with ``str.find`` (fast, in C), and searches with the alternation of the
+them with ``in`` (fast, in C), and searches with the alternation of the
 phrases that are left, in their order. The matches are exactly those of the full
 alternation (the same spans, and the full pattern's own match object, groups and
 all): a phrase without a required literal is always kept, and a set with a
@@ -166,8 +166,10 @@ class PhraseSet:
         """The phrases (one bit each) that can match in ``text[pos:endpos]``."""
         if not self._reducible:
             return self._all
-        # A match lies inside text[pos:endpos], and so does every literal it needs.
-        has = (text if pos <= 0 and endpos >= len(text) else text[pos:endpos]).__contains__
+        # A match lies inside text[pos:endpos], and so does every literal it needs (the
+        # bounds clamped as the engine clamps them).
+        start, stop = min(max(pos, 0), len(text)), min(max(endpos, 0), len(text))
+        has = (text if start == 0 and stop == len(text) else text[start:stop]).__contains__
         present = 0
         for needle, bit in self._firsts:
             if has(needle):
