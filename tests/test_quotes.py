@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailbot.mail import quotes
 from mailbot.mail.quotes import strip_quoted_history
 
 CASES = {
@@ -146,3 +151,37 @@ def test_outlook_forward_block_begins_the_forwarded_part() -> None:
     split = strip_quoted_history(text)
     assert split.forwarded_at is not None and split.own[split.forwarded_at :].startswith("Von: Lena")
     assert strip_quoted_history("Please link tom@a.example.\n").forwarded_at is None
+
+
+# The one pattern the line check was before it was split in two (start at the line's
+# start; the verb only in a text that has one): the split must accept the same lines.
+_REFERENCE_CANDIDATE = re.compile(
+    r"^[\s>]*(\*?(on|am|from|von|de|sent|gesendet|get|outlook|begin|anfang|date|datum|diese|envoyé)\b"
+    r"|-{2,}|_{10,}|\d{4}-\d\d-\d\d)|\b(schrieb|wrote|a écrit)\b",
+    re.I,
+)
+_MARKER_WORDS = ["On", "AM", "wrote", "WROTE", "Schrieb", "SCHRIEB", "a écrit", "A ÉCRIT", "ſchrieb", "Wrote:"]
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.sampled_from([*_MARKER_WORDS, " ", ">", "> ", "\u00a0", "\t", "*", "-", "--", "_" * 10]),
+                st.sampled_from(["2014-03-20", "٢٠١٤-03-20", "2014-3-20"]),
+                st.sampled_from(["x", "İ", "ı", "é", "ſent", "SENT", "Von", "ANFANG", "Envoyé", "diese", "Outlook"]),
+                st.text(alphabet="aeioustwcrhbé SCHRIEBWROTE-_>\t", max_size=6),
+            ),
+            max_size=8,
+        ).map("".join),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_marker_candidates_are_the_lines_the_single_pattern_took(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    verbs = any(verb in text.lower() for verb in quotes._VERB_TEXT)
+    for line in lines:
+        assert quotes._marker_candidate(line, verbs) == bool(_REFERENCE_CANDIDATE.search(line)), line
+        assert line.lstrip().startswith(">") == bool(quotes._QUOTED.match(line)), line

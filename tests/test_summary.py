@@ -146,3 +146,15 @@ def test_an_eml_with_an_envelope_line_is_one_mail_and_an_mbox_splits_only_at_env
     mbox = tmp_path / "inbox"  # no extension: an mbox by its content
     mbox.write_bytes(box)
     assert [m.label for m in iter_mail_files([mbox])] == ["inbox#1", "inbox#2"]
+
+
+def test_a_folder_run_names_files_by_their_path_under_it_in_path_order(tmp_path: Path) -> None:
+    folder = tmp_path / "mail"
+    for name in ["b.eml", "a-b/x.eml", "a/x.eml", "a/b/z.eml", "a/.hidden.eml", "a/y.eml", "ab.eml"]:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"From: a@b.example\n\nHi\n")
+    labels = [m.label for m in iter_mail_files([folder])]
+    # Paths sort by their parts ("a/…" before "a-b/…", though "-" sorts before "/"); hidden files are skipped.
+    assert labels == ["a/b/z.eml", "a/x.eml", "a/y.eml", "a-b/x.eml", "ab.eml", "b.eml"]
+    assert labels == [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("[!.]*.eml"))]
+    assert [m.label for m in iter_mail_files([folder / "a" / "b"])] == ["z.eml"]

@@ -8,11 +8,13 @@ cycle, per approval or per page, and close it afterwards.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mailbot.accounts.book import AccountRecord
-from mailbot.accounts.http import AccountApiClient, HttpAccountBook
 from mailbot.config import Settings
+
+if TYPE_CHECKING:  # httpx is imported only where the API is used: not by a dry run over the database
+    from mailbot.accounts.http import AccountApiClient
 
 
 class OpenAccountBook(Protocol):
@@ -33,6 +35,8 @@ def uses_account_api(settings: Settings) -> bool:
 
 def open_account_api(settings: Settings) -> AccountApiClient:
     """A client for the API that ``[accounts]`` names (its token sent as a bearer secret)."""
+    from mailbot.accounts.http import AccountApiClient
+
     accounts = settings.accounts
     return AccountApiClient(
         url=accounts.url,
@@ -46,6 +50,8 @@ def open_account_api(settings: Settings) -> AccountApiClient:
 def open_account_book(settings: Settings, *, connection: Any = None) -> OpenAccountBook:
     """The book for ``[accounts] source``; ``connection`` (a Session or Connection) for the database."""
     if uses_account_api(settings):
+        from mailbot.accounts.http import HttpAccountBook
+
         return HttpAccountBook(open_account_api(settings))
     if connection is None:
         raise ValueError("the database account book needs a connection")

@@ -109,6 +109,14 @@ class WorkerPool:
 
     def __init__(self, settings: Settings, *, today: date, workers: int) -> None:
         self.workers = workers
+        # Imported and compiled here, once, before the fork: each worker inherits the
+        # modules and the compiled rules instead of spending the CPU (which it shares
+        # with this process and its siblings) to import and compile them again.
+        from mailbot.accounts.source import open_account_book  # noqa: F401
+        from mailbot.triage.pipeline import triage_message  # noqa: F401
+        from mailbot.triage.rules import load_rules
+
+        load_rules(settings.triage.rules_path)
         # fork: the workers start in milliseconds with everything imported. With
         # fork the executor starts all workers at the first submit, which happens
         # here, before the fetch thread exists, so no running thread is forked.

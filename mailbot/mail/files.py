@@ -91,19 +91,26 @@ def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, str] | MailFile]:
 def _folder(folder: Path) -> list[tuple[Path, str] | MailFile]:
     """The folder's files in name order. An unreadable sub-folder is an error line, never
     skipped in silence (``Path.rglob`` would); so is a dangling symlink."""
-    found: list[tuple[Path, str | None]] = []
+    # (sort key, path, label or None, error or None). The key is the path's parts, which
+    # is how paths sort; labels are joined per sub-folder, not made per file with
+    # relative_to: a dry run over a big folder builds thousands of them.
+    found: list[tuple[tuple[str, ...], Path, str | None, str | None]] = []
 
     def unreadable(exc: OSError) -> None:
         where = Path(exc.filename) if exc.filename else folder
-        found.append((where, f"cannot read folder {where}: {exc.strerror or exc}"))
+        found.append((where.parts, where, None, f"cannot read folder {where}: {exc.strerror or exc}"))
 
     for root, _dirs, files in os.walk(folder, onerror=unreadable):
+        base = Path(root)
+        parts = base.parts
+        prefix = base.relative_to(folder).as_posix() + "/" if base != folder else ""
         for name in files:
             if not name.startswith("."):
-                found.append((Path(root) / name, None))
+                found.append(((*parts, name), base / name, prefix + name, None))
     listing: list[tuple[Path, str] | MailFile] = []
-    for path, error in sorted(found, key=lambda item: item[0]):
-        label = path.relative_to(folder).as_posix() if path != folder else path.name
+    for _key, path, label, error in sorted(found, key=lambda item: item[0]):
+        if label is None:
+            label = path.relative_to(folder).as_posix() if path != folder else path.name
         listing.append(MailFile(label, error=error) if error is not None else (path, label))
     return listing
 

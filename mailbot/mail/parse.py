@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, KeysView
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.header import decode_header
@@ -28,7 +28,6 @@ MAX_TEXT_CHARS = 200_000  # the customer's request is near the top; the rest is 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 _MSGID = re.compile(r"<[^<>\s]+>")
-_WS = re.compile(r"\s+")
 _SIMPLE_FROM = re.compile(
     r'^\s*(?:(?:"([^"\\]*)"|([^"<>,;:@()\\]*?))\s*<([^<>\s@,;:"()]+@[^<>\s@,;:"()]+)>|([^<>\s@,;:"()]+@[^<>\s@,;:"()]+))\s*$'
 )
@@ -61,6 +60,11 @@ class Mail:
             index.setdefault(name, []).append(value)
         return index
 
+    @property
+    def header_names(self) -> KeysView[str]:
+        """The lower-case names of the headers the mail has."""
+        return self._by_name.keys()
+
     def header(self, name: str) -> str | None:
         values = self._by_name.get(name.lower())
         return values[0] if values else None
@@ -76,11 +80,11 @@ class Mail:
 def decode_words(value: str) -> str:
     """RFC 2047 decoding that never raises: unknown charsets fall back like bodies do."""
     if "=?" not in value:
-        return _WS.sub(" ", value).strip()
+        return " ".join(value.split())  # = re.sub(r"\s+", " ", value).strip(), in C
     try:
         parts = decode_header(value)
     except Exception:  # email.errors.HeaderParseError and friends on garbage
-        return _WS.sub(" ", value).strip()
+        return " ".join(value.split())  # = re.sub(r"\s+", " ", value).strip(), in C
     out: list[str] = []
     for chunk, charset in parts:
         if isinstance(chunk, str):
@@ -88,7 +92,7 @@ def decode_words(value: str) -> str:
         else:
             out.append(decode_bytes(chunk, charset)[0])
     # decode_header drops the space between an encoded word and plain text
-    return _WS.sub(" ", "".join(out)).strip()
+    return " ".join("".join(out).split())
 
 
 def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
@@ -174,7 +178,12 @@ def _outer_parts(msg: Message) -> Iterator[Message]:
     level = [msg]
     for _depth in range(3):
         yield from level
-        level = [p for part in level if part.get_content_type() != "message/rfc822" for p in _subparts(part)]
+        level = [
+            p
+            for part in level
+            if part.is_multipart() and part.get_content_type() != "message/rfc822"  # a leaf has no parts
+            for p in _subparts(part)
+        ]
 
 
 def _is_machine_report(msg: Message) -> bool:
@@ -286,9 +295,10 @@ def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Mail:
     msg = message_from_bytes(raw, policy=compat32)
     defects.extend(type(d).__name__ for d in msg.defects)
     headers = _header_pairs(msg)
-
-    def first(name: str) -> str | None:
-        return next((v for n, v in headers if n == name), None)
+    firsts: dict[str, str] = {}  # each name's first value
+    for name, value in headers:
+        firsts.setdefault(name, value)
+    first = firsts.get
 
     sender, sender_name, from_defect = _single_address(first("from"))
     if from_defect:

@@ -64,12 +64,35 @@ _FORWARD = re.compile(
     r"|-{3,}\s*Original-Nachricht\s*-{3,}\s*weitergeleitet)\s*$",
     re.I,
 )
-# Every marker above starts with one of these; other lines skip the detailed checks.
-_CANDIDATE = re.compile(
-    r"^[\s>]*(\*?(on|am|from|von|de|sent|gesendet|get|outlook|begin|anfang|date|datum|diese|envoyé)\b"
-    r"|-{2,}|_{10,}|\d{4}-\d\d-\d\d)|\b(schrieb|wrote|a écrit)\b",
+# Every marker above starts like one of these or names the verb; other lines skip the
+# detailed checks. (Two patterns: the start is matched at the line's start only, and the
+# verb is looked for only in a text that has one.)
+_CANDIDATE_START = re.compile(
+    r"[\s>]*(\*?(on|am|from|von|de|sent|gesendet|get|outlook|begin|anfang|date|datum|diese|envoyé)\b"
+    r"|-{2,}|_{10,}|\d{4}-\d\d-\d\d)",
     re.I,
 )
+_CANDIDATE_VERB = re.compile(r"\b(schrieb|wrote|a écrit)\b", re.I)
+# Text each verb holds in any case, found in the lower-cased text: none of these letters has
+# a case form that lower() maps elsewhere (unlike i and s), so no text with a verb is missed.
+_VERB_TEXT = ("chr", "wrote", " écr")
+# What a line that _CANDIDATE_START matches starts with after white space and ">": the first
+# letter of one of its words in either case (re.I also takes "ſ" for "s"), "*", "-", "_",
+# or a decimal digit. Checked first, it spares the pattern almost every line.
+_MARKER_FIRST = frozenset("oafvdsgbeOAFVDSGBEſ*-_")
+
+
+def _marker_candidate(line: str, verbs: bool) -> bool:
+    """Whether the line may be one of the markers above (``verbs``: the text has a verb)."""
+    rest = line.lstrip()
+    while rest.startswith(">"):
+        rest = rest[1:].lstrip()
+    first = rest[:1]
+    if (first in _MARKER_FIRST or first.isdecimal()) and _CANDIDATE_START.match(line):
+        return True
+    return verbs and _CANDIDATE_VERB.search(line) is not None
+
+
 _SIGNATURE = re.compile(r"^(-- ?|--\u00a0)$")
 _QUOTED = re.compile(r"^\s*>")
 
@@ -147,10 +170,12 @@ def strip_quoted_history(text: str, *, subject: str = "") -> OwnText:
     i = 0
     forward_subject = bool(_FORWARD_SUBJECT.match(subject))
     forward_line: int | None = None  # index in ``own`` of the forwarded message's first line
+    lowered = text.lower()
+    verbs = any(verb in lowered for verb in _VERB_TEXT)
     while i < len(lines):
         line = lines[i]
-        if not _CANDIDATE.search(line):
-            if in_signature or _QUOTED.match(line):
+        if not _marker_candidate(line, verbs):
+            if in_signature or line.lstrip().startswith(">"):  # _QUOTED, without the pattern
                 quoted.append(line)
             else:
                 own.append(line)

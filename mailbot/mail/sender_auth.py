@@ -80,6 +80,7 @@ _ESCAPED = re.compile(r"\\([\s\S])")
 
 
 _INNER_COMMENT = re.compile(r'\([^()"\\]*\)')
+_SEPARATORS = {";": _Tok.SEMI, "=": _Tok.EQ}  # a dict look-up: calling the enum per token is slow
 _PLAIN_TOKEN = re.compile(r"[;=]|[^;=\s]+")
 
 
@@ -97,7 +98,7 @@ def _tokens(value: str) -> list[tuple[_Tok, str]]:
             if not removed:
                 break  # an unterminated comment: the careful scan below knows where it ends
         else:
-            return [(_Tok(t) if t in ";=" else _Tok.WORD, t) for t in _PLAIN_TOKEN.findall(flat)]
+            return [(_SEPARATORS.get(t, _Tok.WORD), t) for t in _PLAIN_TOKEN.findall(flat)]
     return _scan_tokens(value)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 _ADDRESS = re.compile(r"[a-z0-9][a-z0-9._%+'-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)+", re.I)
 # "name (at) domain (dot) com", "name [at] domain.com", "name(ät)domain[punkt]de"
@@ -36,6 +37,12 @@ def is_address(value: str) -> bool:
 
 def find_addresses(text: str) -> list[tuple[str, int, int]]:
     """Every address in text with its span: plain, mailto (already text) and obfuscated forms."""
+    return list(_addresses_in(text))
+
+
+@lru_cache(maxsize=4)
+def _addresses_in(text: str) -> tuple[tuple[str, int, int], ...]:
+    # Cached for the mail at hand: classification and then role extraction read the same own text.
     found: dict[int, tuple[str, int, int]] = {}
     if _AT_WORD.search(text):  # the obfuscated pattern is slow to scan; most mail has none
         for hit in _OBFUSCATED.finditer(text):
@@ -63,7 +70,7 @@ def find_addresses(text: str) -> list[tuple[str, int, int]]:
             if "@" in address:
                 found[match.start()] = (address, match.start(), match.end())
         at = text.find("@", match.end() if match else at + 1)
-    return [found[k] for k in sorted(found)]
+    return tuple(found[k] for k in sorted(found))
 
 
 def canonical_address(value: str) -> str:

@@ -12,11 +12,11 @@ import re
 
 from mailbot.mail.parse import Mail
 from mailbot.triage.addresses import find_addresses
+from mailbot.triage.phrases import PhraseSet
 from mailbot.triage.rules import Rules
 from mailbot.vocabulary import Intent
 
 _WORD = re.compile(r"[\w']+|n't", re.U)
-_SPACE = re.compile(r"\s+")
 
 
 # The address part of a raw From header: inside <…> when there is one, else the value.
@@ -37,7 +37,10 @@ def _raw_sender_local_part(mail: Mail) -> str | None:
 
 def machine_mail_reason(mail: Mail, rules: Rules) -> str | None:
     """Why the mail is automatic (never to be answered), or None for a person's mail."""
+    names = mail.header_names
     for rule in rules.auto_headers:
+        if rule.name not in names:  # most of the two dozen are absent: skip them cheaply
+            continue
         for value in mail.header_all(rule.name):
             if rule.pattern is None or rule.pattern.search(value):
                 return f"header {rule.name}: {value.strip()[:80]}"
@@ -89,7 +92,7 @@ def _counts(match: re.Match[str], text: str, rules: Rules) -> bool:
     return "<addr>" in near or bool(rules.account_context.search(near))
 
 
-def _affirmed(pattern: re.Pattern[str], text: str, rules: Rules) -> re.Match[str] | None:
+def _affirmed(pattern: PhraseSet, text: str, rules: Rules) -> re.Match[str] | None:
     """The first match of pattern that nothing cancels."""
     for match in pattern.finditer(text):
         if _counts(match, text, rules):
@@ -109,7 +112,7 @@ def _addresses_as_tokens(text: str, *, sender: str | None = None) -> str:
     return "".join(parts)
 
 
-def _asks(own: str, pattern: re.Pattern[str], rules: Rules) -> bool:
+def _asks(own: str, pattern: PhraseSet, rules: Rules) -> bool:
     """The customer's own text asks for it: an ask cue ("bitte", "could you"), or a
     request that opens its sentence as an imperative ("Reactivate my VA's account")."""
     if rules.ask.search(own):
@@ -125,27 +128,29 @@ def classify_intent(*, own_text: str, subject: str, rules: Rules, sender: str | 
     """(intent, reason) for a person's mail: link, reactivate or other."""
     # Replies keep "Re:/AW:" subjects of the original thread; the subject still names the topic.
     # Rule phrases are lower case; wrapped lines and addresses must not break a phrase.
-    own = _SPACE.sub(" ", _addresses_as_tokens(own_text, sender=sender).lower()).strip()
-    text = _SPACE.sub(" ", _addresses_as_tokens(subject, sender=sender).lower()).strip() + ". " + own
+    # " ".join(s.split()) is re.sub(r"\s+", " ", s).strip() (both split on str.isspace), in C.
+    own = " ".join(_addresses_as_tokens(own_text, sender=sender).lower().split())
+    text = " ".join(_addresses_as_tokens(subject, sender=sender).lower().split()) + ". " + own
     if not (rules.account_context.search(text) or "<addr>" in text or "<sender>" in text):
         return Intent.OTHER, "no account is mentioned"
-    intent, why, phrase = Intent.OTHER, "no link or reactivation request found", None
+    intent, why = Intent.OTHER, "no link or reactivation request found"
+    phrases: PhraseSet | None = None  # the phrases that made the request
     if found := _affirmed(rules.reactivate, text, rules):
-        intent, why, phrase = Intent.REACTIVATE, f"reactivation phrase {found.group(0)!r}", found
+        intent, why, phrases = Intent.REACTIVATE, f"reactivation phrase {found.group(0)!r}", rules.reactivate
     else:
         link = _affirmed(rules.link, text, rules)
         renewal, lapse = rules.renewal.search(text), rules.lapse.search(text)
         if renewal and lapse and (link or rules.team_cues.search(text)):
             intent = Intent.REACTIVATE
             why = f"renewal {renewal.group(0)!r} with a lapsed login {lapse.group(0)!r}"
-            phrase = link or renewal
+            phrases = rules.link if link else rules.renewal
         elif link:
-            intent, why, phrase = Intent.LINK, f"link phrase {link.group(0)!r}", link
-    if phrase is None:
+            intent, why, phrases = Intent.LINK, f"link phrase {link.group(0)!r}", rules.link
+    if phrases is None:
         return intent, why
     # SPEC "Only requests to act count": a text that names no one but the sender and
     # asks for nothing (a thank-you, a complaint about a past reactivation) is no
     # request, and records must not make one up for it.
-    if "<addr>" not in own and not _asks(own, phrase.re, rules):
+    if "<addr>" not in own and not _asks(own, phrases, rules):
         return Intent.OTHER, "names no account and asks for nothing"
     return intent, why

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from mailbot.errors import ConfigError
 from mailbot.resources import bundled_dir
+from mailbot.triage.phrases import PhraseSet
+
+_P = TypeVar("_P", re.Pattern[str], PhraseSet)
 
 
 @dataclass(frozen=True)
@@ -25,14 +30,14 @@ class HeaderRule:
 
 @dataclass(frozen=True)
 class Rules:
-    reactivate: re.Pattern[str]
-    link: re.Pattern[str]
-    renewal: re.Pattern[str]
-    lapse: re.Pattern[str]
+    reactivate: PhraseSet
+    link: PhraseSet
+    renewal: PhraseSet
+    lapse: PhraseSet
     negation: re.Pattern[str]
     negation_window: int
     account_context: re.Pattern[str]
-    not_a_request: re.Pattern[str]
+    not_a_request: PhraseSet  # searched in the sentence of each request phrase
     ask: re.Pattern[str]
     primary_cues: re.Pattern[str]
     my_account_cues: re.Pattern[str]
@@ -45,7 +50,7 @@ class Rules:
     auto_sender_local_parts: frozenset[str]
     auto_sender_patterns: re.Pattern[str] | None = None
     auto_subject: re.Pattern[str] | None = None  # matched from the subject's start
-    auto_body: re.Pattern[str] | None = None
+    auto_body: PhraseSet | None = None
     # rules/conversations.toml: how a follow-up says "thanks" or "yes, please" (mailbot.conversations.phrases).
     acknowledgement: re.Pattern[str] | None = None
     acknowledgement_unless: re.Pattern[str] | None = None
@@ -54,7 +59,7 @@ class Rules:
     confirmation_unless: re.Pattern[str] | None = None
 
 
-def _union(file: Path, table: dict, key: str, lists: tuple[str, ...] = ("de", "en")) -> re.Pattern[str]:
+def _phrases(file: Path, table: dict, key: str, lists: tuple[str, ...]) -> list[str]:
     section = table.get(key)
     if not isinstance(section, dict):
         raise ConfigError(f"{file}: missing table [{key}]")
@@ -64,10 +69,12 @@ def _union(file: Path, table: dict, key: str, lists: tuple[str, ...] = ("de", "e
     for phrase in phrases:
         if re.sub(r"\\[A-Za-z]", "", phrase) != re.sub(r"\\[A-Za-z]", "", phrase).lower():
             raise ConfigError(f"{file}: [{key}] phrase {phrase!r} must be lower case (text is lower-cased)")
-    # Matched against lower-cased text without re.IGNORECASE: the same result, and
-    # Python's engine is markedly faster on case-sensitive alternations.
+    return phrases
+
+
+def _compiled(file: Path, key: str, phrases: list[str], build: Callable[[list[str]], _P]) -> _P:
     try:
-        return re.compile("|".join(f"(?:{p})" for p in phrases))
+        return build(phrases)
     except re.error:  # name the phrase that is wrong
         for phrase in phrases:
             try:
@@ -77,14 +84,40 @@ def _union(file: Path, table: dict, key: str, lists: tuple[str, ...] = ("de", "e
         raise
 
 
-def _optional_union(file: Path, table: dict, key: str) -> re.Pattern[str] | None:
-    """A top-level list of patterns (rules/auto.toml), or None when the operator has none."""
+def _alternation(phrases: list[str]) -> re.Pattern[str]:
+    # Matched against lower-cased text without re.IGNORECASE: the same result, and
+    # Python's engine is markedly faster on case-sensitive alternations.
+    return re.compile("|".join(f"(?:{p})" for p in phrases))
+
+
+def _union(file: Path, table: dict, key: str, lists: tuple[str, ...] = ("de", "en")) -> re.Pattern[str]:
+    return _compiled(file, key, _phrases(file, table, key, lists), _alternation)
+
+
+def _phrase_set(file: Path, table: dict, key: str, lists: tuple[str, ...] = ("de", "en")) -> PhraseSet:
+    """The same alternation as ``_union``, for the long lists searched over a whole mail."""
+    return _compiled(file, key, _phrases(file, table, key, lists), PhraseSet)
+
+
+def _optional_phrases(file: Path, table: dict, key: str) -> list[str]:
+    """A top-level list of patterns (rules/auto.toml); empty when the operator has none."""
     phrases = table.get(key, [])
     if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
         raise ConfigError(f"{file}: {key} must be a list of patterns")
-    if not phrases:
+    return phrases
+
+
+def _optional_union(file: Path, table: dict, key: str) -> re.Pattern[str] | None:
+    """A top-level list of patterns (rules/auto.toml), or None when the operator has none."""
+    if not _optional_phrases(file, table, key):
         return None
-    return _union(file, {key: {"all": phrases}}, key, ("all",))
+    return _union(file, {key: {"all": table[key]}}, key, ("all",))
+
+
+def _optional_phrase_set(file: Path, table: dict, key: str) -> PhraseSet | None:
+    if not _optional_phrases(file, table, key):
+        return None
+    return _phrase_set(file, {key: {"all": table[key]}}, key, ("all",))
 
 
 def _read(file: Path) -> dict:
@@ -111,14 +144,14 @@ def load_rules(folder: str = "") -> Rules:
         pattern = rule.get("pattern", "")
         headers.append(HeaderRule(rule["name"].lower(), re.compile(pattern, re.I) if pattern else None))
     return Rules(
-        reactivate=_union(intents_file, intents, "reactivate"),
-        link=_union(intents_file, intents, "link"),
-        renewal=_union(intents_file, intents, "lapsed_after_renewal", ("renewal",)),
-        lapse=_union(intents_file, intents, "lapsed_after_renewal", ("lapse",)),
+        reactivate=_phrase_set(intents_file, intents, "reactivate"),
+        link=_phrase_set(intents_file, intents, "link"),
+        renewal=_phrase_set(intents_file, intents, "lapsed_after_renewal", ("renewal",)),
+        lapse=_phrase_set(intents_file, intents, "lapsed_after_renewal", ("lapse",)),
         negation=_union(intents_file, intents, "negation"),
         negation_window=int(intents.get("negation", {}).get("window_words", 3)),
         account_context=_union(intents_file, intents, "account_context"),
-        not_a_request=_union(intents_file, intents, "not_a_request"),
+        not_a_request=_phrase_set(intents_file, intents, "not_a_request"),
         ask=_union(intents_file, intents, "ask"),
         primary_cues=_union(roles_file, roles, "primary"),
         # "my account" counts only right before the address: "my account (boss@x)", "mein Konto: …"
@@ -148,7 +181,7 @@ def load_rules(folder: str = "") -> Rules:
         auto_sender_local_parts=frozenset(p.lower() for p in auto.get("sender_local_parts", [])),
         auto_sender_patterns=_optional_union(auto_file, auto, "sender_local_patterns"),
         auto_subject=_optional_union(auto_file, auto, "subject_patterns"),
-        auto_body=_optional_union(auto_file, auto, "body_patterns"),
+        auto_body=_optional_phrase_set(auto_file, auto, "body_patterns"),
         acknowledgement=_union(conversations_file, conversations, "acknowledgement"),
         acknowledgement_unless=_union(conversations_file, conversations, "acknowledgement_unless"),
         acknowledgement_max_words=int(conversations.get("acknowledgement_words", {}).get("max", 40)),
