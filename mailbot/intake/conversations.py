@@ -216,17 +216,22 @@ class BatchConversations:
                 state.pending = kept
             else:
                 state.last_sent = kept  # the latest answered one (ordered by id)
+        threads: dict[int, list[str]] = {}  # the batch's thread Message-IDs per conversation, in look-up order
+        for message_id, conversation_id in by_message.items():
+            threads.setdefault(conversation_id, []).append(message_id)
         for conversation_id, state in states.items():
             plan.loaded[conversation_id] = {a: set(r) for a, r in state.participants.items()}
-            plan.book.add(state, message_ids=[m for m, c in by_message.items() if c == conversation_id])
+            plan.book.add(state, message_ids=threads.get(conversation_id, ()))
 
     # -- 2. conversations first: their ids tag the drafts --------------------------------
 
     def write_conversations(self, plan: Plan) -> None:
         fresh: list[ConversationState] = []
+        started: dict[int, datetime] = {}  # id() of each fresh state: the Date of its first mail
         for mail in plan.mails:
             state = mail.conversed.state if mail.conversed else None
-            if state is not None and state.key is None and not any(s is state for s in fresh):
+            if state is not None and state.key is None and id(state) not in started:
+                started[id(state)] = mail.record["dated_at"]
                 fresh.append(state)
         crashed = [m for m in plan.mails if m.conversed is None]
         rows = [
@@ -234,7 +239,7 @@ class BatchConversations:
                 "intent": s.intent,
                 "subject": clean_text(s.subject) or "",
                 "language": s.language,
-                "started_at": _started(plan, s),
+                "started_at": started[id(s)],
                 "last_activity_at": s.last_activity,
                 "proactive": False,
             }
@@ -448,13 +453,6 @@ def _dated_of(record: TriageRecord) -> datetime:
     from datetime import UTC
 
     return mail_time(record.date, fallback=datetime.now(UTC))
-
-
-def _started(plan: Plan, state: ConversationState) -> datetime:
-    for mail in plan.mails:
-        if mail.conversed is not None and mail.conversed.state is state:
-            return mail.record["dated_at"]
-    return state.last_activity
 
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
