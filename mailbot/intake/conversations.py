@@ -159,26 +159,54 @@ class BatchConversations:
                 ).scalars()
             )
         if senders and self.settings.window_days > 0:
-            window = timedelta(days=self.settings.window_days)
-            earliest = min(_dated_of(r) for r in records) - window
-            latest = max(_dated_of(r) for r in records) + window
-            for chunk in _chunks(sorted(senders)):
-                ids.update(
-                    self.session.execute(
-                        select(col(ConversationParticipant.conversation_id))
-                        .join(Conversation, col(Conversation.id) == col(ConversationParticipant.conversation_id))
-                        .where(
-                            col(ConversationParticipant.address).in_(chunk),
-                            col(Conversation.last_activity_at) >= earliest,
-                            col(Conversation.last_activity_at) <= latest,
-                            col(Conversation.intent).in_(list(_REQUEST_INTENTS)),
-                        )
-                        .distinct()
-                    ).scalars()
-                )
+            ids.update(self._senders_conversations(records))
         if not ids:
             return
         self._load_states(plan, sorted(ids), by_message)
+
+    def _senders_conversations(self, records: Sequence[TriageRecord]) -> set[int]:
+        """The request conversations a sender of the batch may repeat: active within the window of their own mails.
+
+        One query per chunk of senders, bounded by the whole batch's dates (the
+        index on the activity serves it); each row is then kept only inside its
+        own sender's dates. A batch spans months of Dates when a backlog is
+        imported, and loading every conversation of that span in full (its
+        participants, its drafts and their requests) cost more than the step.
+        A conversation out of a sender's own window can only come into it by
+        another mail of the batch joining it first, and that mail's look-up
+        loads it.
+        """
+        window = timedelta(days=self.settings.window_days)
+        spans: dict[str, tuple[datetime, datetime]] = {}
+        for record in records:
+            if not record.sender:
+                continue
+            dated = _dated_of(record)
+            low, high = spans.get(record.sender, (dated, dated))
+            spans[record.sender] = (min(low, dated), max(high, dated))
+        earliest = min(low for low, _high in spans.values()) - window
+        latest = max(high for _low, high in spans.values()) + window
+        ids: set[int] = set()
+        for chunk in _chunks(sorted(spans)):
+            rows = self.session.execute(
+                select(
+                    col(ConversationParticipant.address),
+                    col(ConversationParticipant.conversation_id),
+                    col(Conversation.last_activity_at),
+                )
+                .join(Conversation, col(Conversation.id) == col(ConversationParticipant.conversation_id))
+                .where(
+                    col(ConversationParticipant.address).in_(chunk),
+                    col(Conversation.last_activity_at) >= earliest,
+                    col(Conversation.last_activity_at) <= latest,
+                    col(Conversation.intent).in_(list(_REQUEST_INTENTS)),
+                )
+            ).all()
+            for address, conversation_id, last_activity in rows:
+                low, high = spans.get(address, (earliest + window, latest - window))  # as the SQL matched it
+                if low - window <= last_activity <= high + window:
+                    ids.add(conversation_id)
+        return ids
 
     def _load_states(self, plan: Plan, ids: list[int], by_message: dict[str, int]) -> None:
         states: dict[int, ConversationState] = {}
