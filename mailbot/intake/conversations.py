@@ -316,11 +316,13 @@ class BatchConversations:
         record["intent"] = result.intent
         record["status"] = result.status
         record["outcome"] = result.outcome
+        # The stored result is clean already (``TriagedMail.of``): only what changes here is cleaned.
         stored = dict(record["result"])
-        stored.update(intent=result.intent, status=result.status, reason=result.reason)
+        stored.update(intent=result.intent, status=result.status, reason=clean_text(result.reason))
+        requests = [r.stored() for r in result.requests] if result.changes or result.draft is not None else []
         if result.changes:
-            stored["requests"] = [r.stored() for r in result.requests]
-        record["result"] = clean_json(stored)
+            stored["requests"] = clean_json(requests)
+        record["result"] = stored
         if result.draft is None:
             mail.draft = None
             return
@@ -331,7 +333,7 @@ class BatchConversations:
             language=record.get("language"),
             sender_verified=mail.triaged.sender_verified if mail.triaged else "unknown",
             draft=draft,
-            requests=[r.stored() for r in result.requests],
+            requests=requests,
         )
         mail.draft["conversation_id"] = state.key
 
