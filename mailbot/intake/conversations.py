@@ -394,6 +394,7 @@ class BatchConversations:
                     participant_rows.append({"conversation_id": conversation_id, "address": address, "role": role})
         if participant_rows:
             self.session.execute(insert(ConversationParticipant.__table__), participant_rows)  # type: ignore[attr-defined]
+        in_batch = []  # drafts of this very transaction: no agent can have seen, let alone approved, them
         for mail in plan.mails:
             if mail.conversed is None or mail.conversed.new:
                 continue
@@ -404,6 +405,9 @@ class BatchConversations:
             old_id = drafts.get(supersedes) if isinstance(supersedes, str) else supersedes
             if old_id is None:
                 continue
+            if isinstance(supersedes, str):
+                in_batch.append({"did": old_id, "by": new_id})
+                continue
             # ONE conditional update: of this and an agent's approval, exactly one wins.
             won = self.session.execute(
                 update(Draft)
@@ -413,6 +417,14 @@ class BatchConversations:
             )
             if won.rowcount != 1:  # type: ignore[attr-defined]
                 self._answered_first(mail, old_id, new_id, refs)
+        if in_batch:  # one statement for the batch's chains of repeats
+            table = Draft.__table__  # type: ignore[attr-defined]
+            self.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("did"), table.c.status == DraftStatus.PENDING)
+                .values(status=DraftStatus.SUPERSEDED, superseded_by=bindparam("by"), version=table.c.version + 1),
+                in_batch,
+            )
         existing = [s for i, s in touched.items() if i in plan.loaded]
         if existing:
             table = Conversation.__table__  # type: ignore[attr-defined]
