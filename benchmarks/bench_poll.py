@@ -161,9 +161,18 @@ def source_mails() -> tuple[list[bytes], Path, dict]:
 
 
 def deliver_backlog(server: DovecotServer, user: str, mails: list[bytes], start: int, count: int) -> None:
+    """Copies of the texts with unique Message-IDs, each copy dated 30 days before the next.
+
+    Real mail has distinct Dates: with the texts' own Dates on every copy, the
+    conversation step read almost every copy as a repeat of the last (the same
+    sender inside the window) and the backlog became one long chain of
+    superseded drafts. 30 days apart, each copy starts a conversation of its
+    own, as in ``--follow-ups``'s first mails; the floor fetches the same mails.
+    """
     for n in range(start, start + count):
-        raw = with_message_id(mails[n % len(mails)], f"<bench-{n}@mailbot.test>")
-        server.deliver(raw, user=user)
+        copy, text = divmod(n, len(mails))
+        raw = with_message_id(mails[text], f"<bench-{n}@mailbot.test>")
+        server.deliver(_dated(raw, _date_of(raw) - timedelta(days=30 * (copy + 1))), user=user)
     with server.client(user) as client:  # let Dovecot index the new files before timing
         client.select_folder("INBOX", readonly=True)
 
@@ -227,6 +236,14 @@ def source_texts(mails: list[bytes], names: list[str]) -> list[SourceText]:
             )
         )
     return texts
+
+
+def _date_of(raw: bytes) -> datetime:
+    from email.utils import parsedate_to_datetime
+
+    found = _DATE.search(_HEADER_END.split(raw, 1)[0] + b"\r\n")
+    assert found is not None, "every source mail has a Date"
+    return parsedate_to_datetime(found.group(0).decode().split(":", 1)[1].strip())
 
 
 def _dated(raw: bytes, when: datetime) -> bytes:

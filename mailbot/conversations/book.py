@@ -4,6 +4,11 @@ The poll fills one per batch from its indexed queries, the dry run one for the
 whole run; the join rules and the follow-up steps read it and ``record`` keeps it
 current as each mail is handled, so the next mail of the same batch (or run)
 sees what the one before did.
+
+Membership is kept by identity (``id``) in sets beside the ordered lists: a
+conversation is re-indexed after every mail that changes it, and scanning the
+lists for it made a batch's step quadratic in the conversations it loaded.
+The lists keep their order (the repeat rule's ties go to the first listed).
 """
 
 from __future__ import annotations
@@ -21,20 +26,27 @@ class ConversationBook:
         self.by_id: dict[int, ConversationState] = {}
         self.by_sender: dict[str, list[ConversationState]] = {}
         self.all: list[ConversationState] = []
+        self._in_all: set[int] = set()  # id() of the states in ``all`` (they stay alive there)
+        self._in_sender: dict[str, set[int]] = {}  # id() of the states listed under each address
 
     def add(self, state: ConversationState, *, message_ids: Iterable[str] = ()) -> ConversationState:
         """Index a conversation (again, after it changed: indexes only grow)."""
-        if not any(s is state for s in self.all):
+        if id(state) not in self._in_all:
+            self._in_all.add(id(state))
             self.all.append(state)
         if isinstance(state.key, int):
             self.by_id[state.key] = state
         for message_id in message_ids:
             self.by_message_id.setdefault(message_id, state)
         for address in state.participants:
-            listed = self.by_sender.setdefault(address, [])
-            if not any(s is state for s in listed):
-                listed.append(state)
+            self._list_under(address, state)
         return state
+
+    def _list_under(self, address: str, state: ConversationState) -> None:
+        listed = self._in_sender.setdefault(address, set())
+        if id(state) not in listed:
+            listed.add(id(state))
+            self.by_sender.setdefault(address, []).append(state)
 
     def known(self, message_id: str, state: ConversationState) -> None:
         self.by_message_id.setdefault(message_id, state)

@@ -159,26 +159,54 @@ class BatchConversations:
                 ).scalars()
             )
         if senders and self.settings.window_days > 0:
-            window = timedelta(days=self.settings.window_days)
-            earliest = min(_dated_of(r) for r in records) - window
-            latest = max(_dated_of(r) for r in records) + window
-            for chunk in _chunks(sorted(senders)):
-                ids.update(
-                    self.session.execute(
-                        select(col(ConversationParticipant.conversation_id))
-                        .join(Conversation, col(Conversation.id) == col(ConversationParticipant.conversation_id))
-                        .where(
-                            col(ConversationParticipant.address).in_(chunk),
-                            col(Conversation.last_activity_at) >= earliest,
-                            col(Conversation.last_activity_at) <= latest,
-                            col(Conversation.intent).in_(list(_REQUEST_INTENTS)),
-                        )
-                        .distinct()
-                    ).scalars()
-                )
+            ids.update(self._senders_conversations(records))
         if not ids:
             return
         self._load_states(plan, sorted(ids), by_message)
+
+    def _senders_conversations(self, records: Sequence[TriageRecord]) -> set[int]:
+        """The request conversations a sender of the batch may repeat: active within the window of their own mails.
+
+        One query per chunk of senders, bounded by the whole batch's dates (the
+        index on the activity serves it); each row is then kept only inside its
+        own sender's dates. A batch spans months of Dates when a backlog is
+        imported, and loading every conversation of that span in full (its
+        participants, its drafts and their requests) cost more than the step.
+        A conversation out of a sender's own window can only come into it by
+        another mail of the batch joining it first, and that mail's look-up
+        loads it.
+        """
+        window = timedelta(days=self.settings.window_days)
+        spans: dict[str, tuple[datetime, datetime]] = {}
+        for record in records:
+            if not record.sender:
+                continue
+            dated = _dated_of(record)
+            low, high = spans.get(record.sender, (dated, dated))
+            spans[record.sender] = (min(low, dated), max(high, dated))
+        earliest = min(low for low, _high in spans.values()) - window
+        latest = max(high for _low, high in spans.values()) + window
+        ids: set[int] = set()
+        for chunk in _chunks(sorted(spans)):
+            rows = self.session.execute(
+                select(
+                    col(ConversationParticipant.address),
+                    col(ConversationParticipant.conversation_id),
+                    col(Conversation.last_activity_at),
+                )
+                .join(Conversation, col(Conversation.id) == col(ConversationParticipant.conversation_id))
+                .where(
+                    col(ConversationParticipant.address).in_(chunk),
+                    col(Conversation.last_activity_at) >= earliest,
+                    col(Conversation.last_activity_at) <= latest,
+                    col(Conversation.intent).in_(list(_REQUEST_INTENTS)),
+                )
+            ).all()
+            for address, conversation_id, last_activity in rows:
+                low, high = spans.get(address, (earliest + window, latest - window))  # as the SQL matched it
+                if low - window <= last_activity <= high + window:
+                    ids.add(conversation_id)
+        return ids
 
     def _load_states(self, plan: Plan, ids: list[int], by_message: dict[str, int]) -> None:
         states: dict[int, ConversationState] = {}
@@ -216,17 +244,22 @@ class BatchConversations:
                 state.pending = kept
             else:
                 state.last_sent = kept  # the latest answered one (ordered by id)
+        threads: dict[int, list[str]] = {}  # the batch's thread Message-IDs per conversation, in look-up order
+        for message_id, conversation_id in by_message.items():
+            threads.setdefault(conversation_id, []).append(message_id)
         for conversation_id, state in states.items():
             plan.loaded[conversation_id] = {a: set(r) for a, r in state.participants.items()}
-            plan.book.add(state, message_ids=[m for m, c in by_message.items() if c == conversation_id])
+            plan.book.add(state, message_ids=threads.get(conversation_id, ()))
 
     # -- 2. conversations first: their ids tag the drafts --------------------------------
 
     def write_conversations(self, plan: Plan) -> None:
         fresh: list[ConversationState] = []
+        started: dict[int, datetime] = {}  # id() of each fresh state: the Date of its first mail
         for mail in plan.mails:
             state = mail.conversed.state if mail.conversed else None
-            if state is not None and state.key is None and not any(s is state for s in fresh):
+            if state is not None and state.key is None and id(state) not in started:
+                started[id(state)] = mail.record["dated_at"]
                 fresh.append(state)
         crashed = [m for m in plan.mails if m.conversed is None]
         rows = [
@@ -234,7 +267,7 @@ class BatchConversations:
                 "intent": s.intent,
                 "subject": clean_text(s.subject) or "",
                 "language": s.language,
-                "started_at": _started(plan, s),
+                "started_at": started[id(s)],
                 "last_activity_at": s.last_activity,
                 "proactive": False,
             }
@@ -283,11 +316,13 @@ class BatchConversations:
         record["intent"] = result.intent
         record["status"] = result.status
         record["outcome"] = result.outcome
+        # The stored result is clean already (``TriagedMail.of``): only what changes here is cleaned.
         stored = dict(record["result"])
-        stored.update(intent=result.intent, status=result.status, reason=result.reason)
+        stored.update(intent=result.intent, status=result.status, reason=clean_text(result.reason))
+        requests = [r.stored() for r in result.requests] if result.changes or result.draft is not None else []
         if result.changes:
-            stored["requests"] = [r.stored() for r in result.requests]
-        record["result"] = clean_json(stored)
+            stored["requests"] = clean_json(requests)
+        record["result"] = stored
         if result.draft is None:
             mail.draft = None
             return
@@ -298,7 +333,7 @@ class BatchConversations:
             language=record.get("language"),
             sender_verified=mail.triaged.sender_verified if mail.triaged else "unknown",
             draft=draft,
-            requests=[r.stored() for r in result.requests],
+            requests=requests,
         )
         mail.draft["conversation_id"] = state.key
 
@@ -359,6 +394,7 @@ class BatchConversations:
                     participant_rows.append({"conversation_id": conversation_id, "address": address, "role": role})
         if participant_rows:
             self.session.execute(insert(ConversationParticipant.__table__), participant_rows)  # type: ignore[attr-defined]
+        in_batch = []  # drafts of this very transaction: no agent can have seen, let alone approved, them
         for mail in plan.mails:
             if mail.conversed is None or mail.conversed.new:
                 continue
@@ -369,6 +405,9 @@ class BatchConversations:
             old_id = drafts.get(supersedes) if isinstance(supersedes, str) else supersedes
             if old_id is None:
                 continue
+            if isinstance(supersedes, str):
+                in_batch.append({"did": old_id, "by": new_id})
+                continue
             # ONE conditional update: of this and an agent's approval, exactly one wins.
             won = self.session.execute(
                 update(Draft)
@@ -378,6 +417,14 @@ class BatchConversations:
             )
             if won.rowcount != 1:  # type: ignore[attr-defined]
                 self._answered_first(mail, old_id, new_id, refs)
+        if in_batch:  # one statement for the batch's chains of repeats
+            table = Draft.__table__  # type: ignore[attr-defined]
+            self.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("did"), table.c.status == DraftStatus.PENDING)
+                .values(status=DraftStatus.SUPERSEDED, superseded_by=bindparam("by"), version=table.c.version + 1),
+                in_batch,
+            )
         existing = [s for i, s in touched.items() if i in plan.loaded]
         if existing:
             table = Conversation.__table__  # type: ignore[attr-defined]
@@ -448,13 +495,6 @@ def _dated_of(record: TriageRecord) -> datetime:
     from datetime import UTC
 
     return mail_time(record.date, fallback=datetime.now(UTC))
-
-
-def _started(plan: Plan, state: ConversationState) -> datetime:
-    for mail in plan.mails:
-        if mail.conversed is not None and mail.conversed.state is state:
-            return mail.record["dated_at"]
-    return state.last_activity
 
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
