@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,13 +53,38 @@ def corpus() -> tuple[Path, list[Path]]:
 
 
 def build(folder: Path, sources: list[Path], count: int) -> None:
+    """Copies of the sources with unique Message-IDs, each round of copies dated 30 days before the next.
+
+    Real mail has distinct Dates: with the sources' own Date on every copy, the dry
+    run's conversation grouping reads nearly every copy as a repeat of the one
+    before (the same sender inside the window) — one long chain of superseded
+    drafts no real folder has. The floor parses the very same files.
+    """
     originals = [p.read_bytes() for p in sources]
     for i in range(count):
-        raw = originals[i % len(originals)]
+        copy, which = divmod(i, len(originals))
+        raw = _dated_earlier(originals[which], days=30 * copy)
         raw, found = re.subn(rb"(?im)^Message-ID:\s*<", b"Message-ID: <b%d." % i, raw, count=1)
         if not found:
             raw = b"Message-ID: <bench.%d@bench.example>\n" % i + raw
         (folder / f"{i:06d}.eml").write_bytes(raw)
+
+
+_DATE = re.compile(rb"(?im)^Date:[ \t]*([^\r\n]*)")
+
+
+def _dated_earlier(raw: bytes, *, days: int) -> bytes:
+    """``raw`` with its Date header moved ``days`` back (unchanged without a readable one)."""
+    head, sep, body = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw else raw.partition(b"\n\n")
+    found = _DATE.search(head)
+    if not days or found is None:
+        return raw
+    try:
+        when = parsedate_to_datetime(found.group(1).decode("ascii", "replace").strip())
+    except (TypeError, ValueError, IndexError):
+        return raw
+    stamp = format_datetime(when - timedelta(days=days)).encode()
+    return head[: found.start(1)] + stamp + head[found.end(1) :] + sep + body
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
