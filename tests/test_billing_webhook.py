@@ -387,6 +387,7 @@ def test_the_console_marks_proactive_drafts_and_lists_billing_events(db_engine: 
     assert "va@firma.example" in page and "The inbound mail of this draft is not stored" not in page
     history = client.get("/history").text
     assert "Billing events" in history and "evt_console" in history and 'href="/drafts/1"' in history
+    assert history.count("billing-events") == 1  # once, in the page body (not in <title> or the nav block)
     assert SECRET not in queue + page + history
 
 
