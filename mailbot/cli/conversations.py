@@ -8,7 +8,7 @@ import typer
 from rich.text import Text
 
 from mailbot.cli.app import app, console, print_error, print_json_line, settings_of
-from mailbot.cli.terminal import shown
+from mailbot.cli.terminal import labelled, shown
 
 conversations_app = typer.Typer(no_args_is_help=True, help="Conversations: a customer's mails and our replies.")
 
@@ -89,7 +89,7 @@ def _print_conversation(detail: dict[str, Any]) -> None:
     """Everything here may come from a customer's mail: all of it goes through ``shown``."""
 
     def line(label: str, value: object, style: str = "") -> None:
-        console.print(Text(f"{label:>14}: ", style="bold") + shown(value, style, one_line=True))
+        console.print(labelled(label, value, style))
 
     line("conversation", f"#{detail['id']} ({detail['status']})")
     line("subject", detail["subject"])

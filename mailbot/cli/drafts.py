@@ -9,7 +9,7 @@ import typer
 from rich.text import Text
 
 from mailbot.cli.app import agent_name, app, console, err_console, print_error, print_json_line, settings_of
-from mailbot.cli.terminal import shown
+from mailbot.cli.terminal import labelled, shown
 from mailbot.vocabulary import DraftStatus, SenderVerification
 
 drafts_app = typer.Typer(no_args_is_help=True, help="Drafts for agents to review.")
@@ -156,7 +156,7 @@ def _print_review(detail: dict[str, Any]) -> None:
     from rich.panel import Panel
 
     def line(label: str, value: object, style: str = "") -> None:
-        console.print(Text(f"{label:>14}: ", style="bold") + shown(value, style, one_line=True))
+        console.print(labelled(label, value, style))
 
     line("draft", f"#{detail['id']} ({detail['status']})")
     if detail["superseded_by"]:

@@ -41,6 +41,11 @@ def shown(value: object, style: str = "", *, one_line: bool = False) -> Text:
     return Text(clean(value, one_line=one_line), style=style)
 
 
+def labelled(label: str, value: object, style: str = "") -> Text:
+    """One ``label: value`` line of ``drafts show`` or ``conversations show``; the value is mail-derived."""
+    return Text(f"{label:>14}: ", style="bold") + shown(value, style, one_line=True)
+
+
 def json_line(obj: dict[str, Any]) -> str:
     """One JSON Lines record. ``json.dumps`` escapes C0 controls but, with
     ``ensure_ascii=False``, leaves DEL, C1 and bidi controls raw: escape those too."""
