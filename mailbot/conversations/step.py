@@ -46,12 +46,19 @@ def converse(
     subject_tags: bool = True,
 ) -> Conversed:
     """Join the mail to its conversation and work out what it does there; the book is updated."""
+    intents: list[Intent] = []  # the mail's own intent, classified at most once (join and follow-up both ask)
+
+    def intent_now() -> Intent:
+        if not intents:
+            intents.append(own_intent(record, rules=ctx.rules))
+        return intents[0]
+
     join = join_conversation(
         record,
         book=book,
         dated_at=dated_at,
         window_days=window_days,
-        own_intent=lambda: own_intent(record, rules=ctx.rules),
+        own_intent=intent_now,
         subject_tags=subject_tags,
     )
     if join.conversation is None:
@@ -68,8 +75,9 @@ def converse(
         new = True
     else:
         state = join.conversation
-        intent_now = own_intent(record, rules=ctx.rules)
-        result = follow_up(record, mail=mail, state=state, join=join, intent_now=intent_now, ctx=ctx, dated_at=dated_at)
+        result = follow_up(
+            record, mail=mail, state=state, join=join, intent_now=intent_now(), ctx=ctx, dated_at=dated_at
+        )
         new = False
     if record.message_id:
         book.known(record.message_id, state)

@@ -22,12 +22,13 @@ draft, as ``intake.cycle`` promises):
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlmodel import Session, col
 
 from mailbot.config import Settings
@@ -50,6 +51,7 @@ from mailbot.triage.record import TriageRecord
 from mailbot.vocabulary import DraftStatus, Intent, MessageKind, ParticipantRole
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _REQUEST_INTENTS = (Intent.LINK, Intent.REACTIVATE)
 _DRAFT_COLUMNS = (
@@ -63,6 +65,14 @@ _DRAFT_COLUMNS = (
     col(Draft.sender_verified),
 )
 _ANSWERED = (DraftStatus.APPROVED, DraftStatus.SENT)
+_CONVERSATION_COLUMNS = (  # columns, not the model: a batch loads hundreds, and ORM objects cost more than the step
+    col(Conversation.id),
+    col(Conversation.intent),
+    col(Conversation.subject),
+    col(Conversation.last_activity_at),
+    col(Conversation.proactive),
+    col(Conversation.language),
+)
 
 
 @dataclass
@@ -106,15 +116,16 @@ class BatchConversations:
     # -- 1. look-ups and the pure step -------------------------------------------------
 
     def plan(self, mails: Sequence[Mail]) -> Plan:
-        ordered = sorted(mails, key=lambda m: (_dated(m.record), m.record.get("uid") or 0))
+        for mail in mails:
+            mail.record["dated_at"] = _dated(mail.record)
+        ordered = sorted(mails, key=lambda m: (m.record["dated_at"], m.record.get("uid") or 0))
         book = ConversationBook()
         plan = Plan(book=book, mails=list(ordered))
         readable = [m for m in ordered if m.triaged is not None]
-        self._load(plan, [m.triaged for m in readable if m.triaged is not None])
+        self._load(plan, [(m.triaged, m.record["dated_at"]) for m in readable if m.triaged is not None])
         ctx = self.context() if readable else None
         for mail in ordered:
-            dated = _dated(mail.record)
-            mail.record["dated_at"] = dated
+            dated = mail.record["dated_at"]
             if mail.triaged is None or ctx is None:
                 continue
             mail.conversed = converse(
@@ -130,10 +141,11 @@ class BatchConversations:
             )
         return plan
 
-    def _load(self, plan: Plan, records: Sequence[TriageRecord]) -> None:
+    def _load(self, plan: Plan, dated: Sequence[tuple[TriageRecord, datetime]]) -> None:
         """The conversations the batch can join, with one query per way of joining."""
-        if not records:
+        if not dated:
             return
+        records = [record for record, _when in dated]
         own_ids = {r.message_id for r in records if r.message_id}
         threads = {i for r in records for i in thread_ids(r)}
         tags = {t for r in records if (t := subject_tag(r.subject)) is not None and is_row_id(t)}
@@ -159,35 +171,34 @@ class BatchConversations:
                 ).scalars()
             )
         if senders and self.settings.window_days > 0:
-            ids.update(self._senders_conversations(records))
+            ids.update(self._senders_conversations(dated))
         if not ids:
             return
         self._load_states(plan, sorted(ids), by_message)
 
-    def _senders_conversations(self, records: Sequence[TriageRecord]) -> set[int]:
-        """The request conversations a sender of the batch may repeat: active within the window of their own mails.
+    def _senders_conversations(self, dated: Sequence[tuple[TriageRecord, datetime]]) -> set[int]:
+        """The request conversations a sender of the batch may repeat: active within the window of one of their mails.
 
         One query per chunk of senders, bounded by the whole batch's dates (the
-        index on the activity serves it); each row is then kept only inside its
-        own sender's dates. A batch spans months of Dates when a backlog is
-        imported, and loading every conversation of that span in full (its
-        participants, its drafts and their requests) cost more than the step.
-        A conversation out of a sender's own window can only come into it by
-        another mail of the batch joining it first, and that mail's look-up
-        loads it.
+        index on the activity serves it); each row is then kept only when it is
+        inside the window of one of its own sender's mails. A batch spans months
+        of Dates when a backlog is imported, and loading every conversation of
+        that span in full (its participants, its drafts and their requests) cost
+        more than the step. A conversation out of a sender's own windows can
+        only come into one by another mail of the batch joining it first, and
+        that mail's look-up loads it.
         """
         window = timedelta(days=self.settings.window_days)
-        spans: dict[str, tuple[datetime, datetime]] = {}
-        for record in records:
-            if not record.sender:
-                continue
-            dated = _dated_of(record)
-            low, high = spans.get(record.sender, (dated, dated))
-            spans[record.sender] = (min(low, dated), max(high, dated))
-        earliest = min(low for low, _high in spans.values()) - window
-        latest = max(high for _low, high in spans.values()) + window
+        dates: dict[str, list[datetime]] = {}
+        for record, when in dated:
+            if record.sender:
+                dates.setdefault(record.sender, []).append(when)
+        for when_list in dates.values():
+            when_list.sort()
+        earliest = min(when_list[0] for when_list in dates.values()) - window
+        latest = max(when_list[-1] for when_list in dates.values()) + window
         ids: set[int] = set()
-        for chunk in _chunks(sorted(spans)):
+        for chunk in _chunks(sorted(dates)):
             rows = self.session.execute(
                 select(
                     col(ConversationParticipant.address),
@@ -203,15 +214,18 @@ class BatchConversations:
                 )
             ).all()
             for address, conversation_id, last_activity in rows:
-                low, high = spans.get(address, (earliest + window, latest - window))  # as the SQL matched it
-                if low - window <= last_activity <= high + window:
+                own = dates.get(address)
+                if own is None:  # the database compared the address otherwise (case): as the SQL matched it
+                    ids.add(conversation_id)
+                    continue
+                nearest = bisect_left(own, last_activity - window)  # the first of their mails not too early
+                if nearest < len(own) and own[nearest] <= last_activity + window:
                     ids.add(conversation_id)
         return ids
 
     def _load_states(self, plan: Plan, ids: list[int], by_message: dict[str, int]) -> None:
         states: dict[int, ConversationState] = {}
-        for row in self.session.execute(select(Conversation).where(col(Conversation.id).in_(ids))).scalars():
-            assert row.id is not None
+        for row in self.session.execute(select(*_CONVERSATION_COLUMNS).where(col(Conversation.id).in_(ids))):
             states[row.id] = ConversationState(
                 key=row.id,
                 label=str(row.id),
@@ -395,6 +409,7 @@ class BatchConversations:
         if participant_rows:
             self.session.execute(insert(ConversationParticipant.__table__), participant_rows)  # type: ignore[attr-defined]
         in_batch = []  # drafts of this very transaction: no agent can have seen, let alone approved, them
+        stored: dict[int, tuple[Mail, int]] = {}  # an earlier poll's pending draft -> (the follow-up, its new draft)
         for mail in plan.mails:
             if mail.conversed is None or mail.conversed.new:
                 continue
@@ -407,15 +422,11 @@ class BatchConversations:
                 continue
             if isinstance(supersedes, str):
                 in_batch.append({"did": old_id, "by": new_id})
-                continue
-            # ONE conditional update: of this and an agent's approval, exactly one wins.
-            won = self.session.execute(
-                update(Draft)
-                .where(col(Draft.id) == old_id, col(Draft.status) == DraftStatus.PENDING)
-                .values(status=DraftStatus.SUPERSEDED, superseded_by=new_id, version=Draft.version + 1)
-                .execution_options(synchronize_session=False)
-            )
-            if won.rowcount != 1:  # type: ignore[attr-defined]
+            else:
+                stored.setdefault(old_id, (mail, new_id))
+        if stored:
+            for old_id in stored.keys() - self._supersede_stored({o: n for o, (_m, n) in stored.items()}):
+                mail, new_id = stored[old_id]
                 self._answered_first(mail, old_id, new_id, refs)
         if in_batch:  # one statement for the batch's chains of repeats
             table = Draft.__table__  # type: ignore[attr-defined]
@@ -434,6 +445,30 @@ class BatchConversations:
                 .values(intent=bindparam("intent"), language=bindparam("language"), last_activity_at=bindparam("last")),
                 [{"cid": s.key, "intent": s.intent, "language": s.language, "last": s.last_activity} for s in existing],
             )
+
+    def _supersede_stored(self, by: dict[int, int]) -> set[int]:
+        """Earlier polls' pending drafts -> superseded by the new ones; the ids it changed.
+
+        ONE conditional update: for each draft, of this and an agent's approval
+        (``review.approve`` flips pending -> approved with the same kind of
+        update) exactly one wins. A draft it did not change was approved first.
+        """
+        table = Draft.__table__  # type: ignore[attr-defined]
+        won: set[int] = set()
+        for chunk in _chunks(sorted(by)):
+            won.update(
+                self.session.execute(
+                    update(table)
+                    .where(table.c.id.in_(chunk), table.c.status == DraftStatus.PENDING)
+                    .values(
+                        status=DraftStatus.SUPERSEDED,
+                        superseded_by=case({old: by[old] for old in chunk}, value=table.c.id),
+                        version=table.c.version + 1,
+                    )
+                    .returning(table.c.id)
+                ).scalars()
+            )
+        return won
 
     def _answered_first(self, mail: Mail, old_id: int, new_id: int, refs: dict[str, int]) -> None:
         """The pending draft was approved before this follow-up could supersede it: answer against what was sent."""
@@ -491,11 +526,5 @@ def _draft_state(draft: Any) -> DraftState:
     )
 
 
-def _dated_of(record: TriageRecord) -> datetime:
-    from datetime import UTC
-
-    return mail_time(record.date, fallback=datetime.now(UTC))
-
-
-def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+def _chunks(items: list[_T], size: int = 500) -> list[list[_T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
