@@ -75,6 +75,8 @@ def own_intent(record: TriageRecord, *, rules: Rules) -> Intent:
         return record.intent
     if record.intent == Intent.OTHER and not record.own_text:
         return Intent.OTHER
+    if record.text_intent is not None:  # triage classified it already
+        return record.text_intent
     intent, _reason = classify_intent(own_text=record.own_text, subject="", rules=rules, sender=record.sender)
     return intent
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from mailbot.accounts.book import AccountBook
 from mailbot.config import Plan, Settings
+from mailbot.conversations.subjects import has_reply_prefix
 from mailbot.errors import AccountApiError
 from mailbot.mail.parse import DEFAULT_MAX_BYTES, Mail, decode_words, parse_mail
 from mailbot.mail.quotes import OwnText, strip_quoted_history
@@ -125,6 +126,7 @@ def _result(
     addresses: Sequence[FoundAddress] = (),
     draft: DraftText | None = None,
     error: str | None = None,
+    text_intent: Intent | None = None,
 ) -> TriageResult:
     """The result for ``mail``: its headers as read, with what triage made of it."""
     return TriageResult(
@@ -154,6 +156,7 @@ def _result(
         in_reply_to=mail.in_reply_to,
         references=mail.references,
         forwarded_at=split.forwarded_at if split else None,
+        text_intent=text_intent,
     )
 
 
@@ -181,6 +184,9 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
     split: OwnText = strip_quoted_history(mail.text, subject=mail.subject)
     language = detect_language(f"{mail.subject}\n{split.own}")
     intent, reason = classify_intent(own_text=split.own, subject=mail.subject, rules=ctx.rules, sender=mail.sender)
+    text_intent = None
+    if split.own and has_reply_prefix(mail.subject):
+        text_intent, _why = classify_intent(own_text=split.own, subject="", rules=ctx.rules, sender=mail.sender)
     if intent == Intent.OTHER:
         return _result(
             mail,
@@ -190,6 +196,7 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
             reason=reason,
             language=language,
             split=split,
+            text_intent=text_intent,
         )
     requests, found = extract_requests(
         split.own,
@@ -226,6 +233,7 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         requests=decisions,
         addresses=found,
         draft=draft,
+        text_intent=text_intent,
     )
 
 

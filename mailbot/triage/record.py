@@ -103,6 +103,10 @@ class TriageRecord:
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     forwarded_at: int | None = None
+    # A reply's own text classified without its subject ("Re: link my assistant" says nothing
+    # new): the intent a follow-up is read with (conversations, step 2). Worked out in triage,
+    # which runs on every core, rather than by the one process that joins conversations.
+    text_intent: Intent | None = None
 
     def stored(self) -> dict[str, Any]:
         """The record for its JSON column (``legacy`` is never written: a new row is not one)."""
@@ -135,6 +139,7 @@ class TriageRecord:
             "in_reply_to": self.in_reply_to,
             "references": list(self.references),
             "forwarded_at": self.forwarded_at,
+            "text_intent": self.text_intent,
         }
 
     @classmethod
@@ -170,4 +175,5 @@ class TriageRecord:
             in_reply_to=data.get("in_reply_to"),
             references=tuple(str(r) for r in data.get("references") or []),
             forwarded_at=data.get("forwarded_at"),
+            text_intent=Intent(data["text_intent"]) if data.get("text_intent") else None,
         )
