@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, case, insert, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlmodel import Session, col
 
 from mailbot.config import Settings
@@ -298,12 +298,7 @@ class BatchConversations:
             for m in crashed
         ]
         if rows:
-            table = Conversation.__table__  # type: ignore[attr-defined]
-            ids = (
-                self.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-                .scalars()
-                .all()
-            )
+            ids = _insert_in_order(self.session, Conversation.__table__, rows)  # type: ignore[attr-defined]
             for state, new_id in zip(fresh, ids[: len(fresh)], strict=True):
                 state.key = new_id
                 plan.book.add(state)
@@ -524,6 +519,24 @@ def _draft_state(draft: Any) -> DraftState:
             draft.requests, mail=draft.inbound_id, sender=draft.sender, verified=draft.sender_verified
         ),
     )
+
+
+def _insert_in_order(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` with one statement; their new ids, in the rows' order.
+
+    PostgreSQL returns them ordered from one INSERT … RETURNING. SQLite cannot
+    tie RETURNING rows to their parameters, so SQLAlchemy would run one INSERT
+    per row (thousands for a backlog); instead the rows go in with one
+    executemany and the ids are read after it: this transaction holds SQLite's
+    only write lock, and a table without AUTOINCREMENT gives each new row the
+    largest id so far plus one, so the batch's rows hold the last ``len(rows)``
+    ids, in order.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+    session.execute(insert(table), rows)
+    last = session.execute(select(func.max(table.c.id))).scalar_one()
+    return list(range(last - len(rows) + 1, last + 1))
 
 
 def _chunks(items: list[_T], size: int = 500) -> list[list[_T]]:
