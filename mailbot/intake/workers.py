@@ -31,6 +31,8 @@ from mailbot.intake.store import TriagedMail
 
 #: A cycle with at least this many new mails triages in worker processes.
 PARALLEL_MIN_MAILS = 400
+#: How much lower the workers' scheduling priority is than the poller's (``nice``).
+WORKER_NICENESS = 10
 
 Outcome = TriagedMail | str  # str: why triage raised
 _context: Any = None
@@ -81,6 +83,10 @@ def _start_worker(settings: Settings, today: date) -> None:
     # the parent decides when to stop, and a plain SIGTERM must end a worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Below the poller: it joins conversations, stores and marks each batch in order, so
+    # every moment it waits for a core the whole backlog waits; the workers fill what it
+    # leaves (and the console and the sender, in the same service, stay responsive).
+    os.nice(WORKER_NICENESS)
     # A poller killed with SIGKILL cannot stop its workers, and they would wait
     # on their task queue for ever (their siblings keep its pipe open): leave
     # as soon as the parent is gone.
