@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from factories import PLANS, TODAY, account, book, triage_context
+from factories import PLANS, TODAY, account, book, customer_mail, triage_context
 
 from mailbot.triage.decide import Action, decide_link, decide_reactivate, decide_requests
 from mailbot.triage.extract import Request, fill_from_records
@@ -583,6 +583,21 @@ def test_a_stored_triage_record_reads_back_as_triage_decided_it():
     assert decision.fired is REACTIVATE_READY and decision.action is not None
     assert record.own_text == result.own_text and "Thanks, Boss" in record.own_text + record.quoted_text
     assert (record.intent, record.status, record.sender_verified) == ("reactivate", "triaged", "unknown")
+    # What the text itself asked, before records filled in the team member: a follow-up reads it again.
+    assert record.extracted == result.extracted and record.extracted is not None
+    assert [(r.team_member, r.team_member_from) for r in record.extracted] == [(None, "none")]
+
+
+def test_a_stored_reply_keeps_its_own_texts_intent_and_the_writers_own_account():
+    ctx = triage_context(book(boss(), member()))
+    text = f"Please link {VA} to my account ({BOSS}) as a team member."
+    raw = customer_mail(BOSS, text, msgid="r1", subject="Re: Frage")
+    result = triage_message(raw, ctx)
+    record = TriageRecord.from_stored(json.loads(json.dumps(result.stored())))
+    assert result.text_intent == record.text_intent == "link"  # classified without the "Re:" subject
+    assert record.addresses == result.addresses and any(a.mine for a in record.addresses)
+    plain = triage_message(customer_mail(VA, "Please link me to my boss.", msgid="r2", subject="Frage"), ctx)
+    assert plain.text_intent is None  # not a reply: its subject counts, nothing to read again
 
 
 def test_a_record_stored_by_0_1_0_reads_back_without_address_sources():

@@ -209,13 +209,16 @@ def follow_up(
     else:  # nothing to carry and nothing asked: a human reads it, in its conversation
         reason = record.reason if record.intent == Intent.OTHER else "no link or reactivation request in its own text"
         return FollowUp(Intent.OTHER, InboundStatus.NEEDS_HUMAN, reason, changes=False)
-    new_requests, found = extract_requests(
-        record.own_text,
-        sender=sender,
-        rules=ctx.rules,
-        own_addresses=ctx.own_addresses,
-        forwarded_at=record.forwarded_at,
-    )
+    if record.extracted is not None:  # triage read the own text already
+        new_requests, found = list(record.extracted), list(record.addresses)
+    else:
+        new_requests, found = extract_requests(
+            record.own_text,
+            sender=sender,
+            rules=ctx.rules,
+            own_addresses=ctx.own_addresses,
+            forwarded_at=record.forwarded_at,
+        )
     requests, used = _fill(carried, found, sender=sender, mail=mail, verified=verified)
     for request in new_requests:
         named = {a for a in (request.primary, request.team_member) if a and a != sender}

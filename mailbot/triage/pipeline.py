@@ -25,7 +25,7 @@ from mailbot.triage.addresses import OwnAddresses
 from mailbot.triage.classify import classify_intent, machine_mail_reason
 from mailbot.triage.decide import Decision, decide_requests
 from mailbot.triage.draft import DraftText, render_draft
-from mailbot.triage.extract import FoundAddress, extract_requests, fill_from_records
+from mailbot.triage.extract import FoundAddress, Request, extract_requests, fill_from_records
 from mailbot.triage.language import detect_language
 from mailbot.triage.record import TriageRecord, request_json
 from mailbot.triage.rules import Rules, load_rules
@@ -127,6 +127,7 @@ def _result(
     draft: DraftText | None = None,
     error: str | None = None,
     text_intent: Intent | None = None,
+    extracted: Sequence[Request] | None = None,
 ) -> TriageResult:
     """The result for ``mail``: its headers as read, with what triage made of it."""
     return TriageResult(
@@ -157,6 +158,7 @@ def _result(
         references=mail.references,
         forwarded_at=split.forwarded_at if split else None,
         text_intent=text_intent,
+        extracted=None if extracted is None else tuple(extracted),
     )
 
 
@@ -205,6 +207,7 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         own_addresses=own,
         forwarded_at=split.forwarded_at,
     )
+    asked = requests
     if intent == Intent.REACTIVATE:
         requests = [fill_from_records(r, accounts=ctx.accounts, sender=mail.sender) for r in requests]
     decisions: list[Decision] = decide_requests(
@@ -234,6 +237,7 @@ def triage_mail(mail: Mail, ctx: TriageContext) -> TriageResult:
         addresses=found,
         draft=draft,
         text_intent=text_intent,
+        extracted=asked,
     )
 
 

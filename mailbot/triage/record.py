@@ -107,6 +107,10 @@ class TriageRecord:
     # new): the intent a follow-up is read with (conversations, step 2). Worked out in triage,
     # which runs on every core, rather than by the one process that joins conversations.
     text_intent: Intent | None = None
+    # The requests the own text asks, as extracted, before records filled in any address
+    # (None: triage extracted nothing, the mail asked for no action). A follow-up reads
+    # them again beside its conversation's; they are not worked out a second time.
+    extracted: tuple[Request, ...] | None = None
 
     def stored(self) -> dict[str, Any]:
         """The record for its JSON column (``legacy`` is never written: a new row is not one)."""
@@ -131,7 +135,7 @@ class TriageRecord:
             "quoted_text": self.quoted_text,
             "quote_uncertain": self.quote_uncertain,
             "addresses": [
-                {"address": a.address, "start": a.start, "end": a.end, "role": a.role, "cue": a.cue}
+                {"address": a.address, "start": a.start, "end": a.end, "role": a.role, "cue": a.cue, "mine": a.mine}
                 for a in self.addresses
             ],
             "defects": list(self.defects),
@@ -140,6 +144,7 @@ class TriageRecord:
             "references": list(self.references),
             "forwarded_at": self.forwarded_at,
             "text_intent": self.text_intent,
+            "extracted": None if self.extracted is None else [_stored_extracted(r) for r in self.extracted],
         }
 
     @classmethod
@@ -166,7 +171,14 @@ class TriageRecord:
             quoted_text=str(data.get("quoted_text") or ""),
             quote_uncertain=bool(data.get("quote_uncertain")),
             addresses=tuple(
-                FoundAddress(str(a["address"]), int(a["start"]), int(a["end"]), Role(a["role"]), a.get("cue"))
+                FoundAddress(
+                    str(a["address"]),
+                    int(a["start"]),
+                    int(a["end"]),
+                    Role(a["role"]),
+                    a.get("cue"),
+                    bool(a.get("mine")),
+                )
                 for a in data.get("addresses") or []
             ),
             defects=tuple(str(d) for d in data.get("defects") or []),
@@ -176,4 +188,23 @@ class TriageRecord:
             references=tuple(str(r) for r in data.get("references") or []),
             forwarded_at=data.get("forwarded_at"),
             text_intent=Intent(data["text_intent"]) if data.get("text_intent") else None,
+            extracted=None if data.get("extracted") is None else tuple(_extracted_of(r) for r in data["extracted"]),
         )
+
+
+def _stored_extracted(request: Request) -> dict[str, Any]:
+    return {
+        "primary": request.primary,
+        "team_member": request.team_member,
+        "primary_from": request.primary_from,
+        "team_member_from": request.team_member_from,
+    }
+
+
+def _extracted_of(data: Mapping[str, Any]) -> Request:
+    return Request(
+        data.get("primary"),
+        data.get("team_member"),
+        AddressSource(data.get("primary_from") or AddressSource.TEXT),
+        AddressSource(data.get("team_member_from") or AddressSource.TEXT),
+    )
