@@ -207,7 +207,7 @@ def _processes_using(config: Path) -> list[str]:
 def test_killing_a_backlog_poll_leaves_no_worker_behind_and_the_rerun_completes(
     dovecot, imap_user, storage_url, tmp_path
 ) -> None:
-    from mailbot.intake.workers import PARALLEL_MIN_MAILS
+    from mailbot.triage_pool import PARALLEL_MIN_MAILS
 
     total = PARALLEL_MIN_MAILS * 2
     for n in range(total):

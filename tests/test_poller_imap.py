@@ -314,7 +314,7 @@ def test_same_mail_in_two_mailboxes_is_stored_once(dovecot, storage_url) -> None
 
 
 def test_a_backlog_is_triaged_in_worker_processes_with_the_same_result(dovecot, imap_user, storage_url) -> None:
-    from mailbot.intake.workers import PARALLEL_MIN_MAILS
+    from mailbot.triage_pool import PARALLEL_MIN_MAILS
 
     total = PARALLEL_MIN_MAILS + 50
     for n, raw in enumerate(numbered_mails(total, prefix="backlog")):

@@ -146,7 +146,7 @@ def test_run_stops_cleanly_on_sigint(tmp_path) -> None:
 
 
 def test_sigterm_during_a_backlog_stops_between_batches_and_loses_nothing(dovecot, imap_user, tmp_path) -> None:
-    from mailbot.intake.workers import PARALLEL_MIN_MAILS
+    from mailbot.triage_pool import PARALLEL_MIN_MAILS
 
     total = PARALLEL_MIN_MAILS + 200  # big enough for the worker processes
     for n in range(total):

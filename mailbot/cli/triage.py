@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mailbot.cli.app import app, console, print_error, print_json_line, settings_of
 from mailbot.cli.progress import ProgressBar, watched
 from mailbot.cli.terminal import clean, shown
+
+if TYPE_CHECKING:
+    from mailbot.config import Settings
+    from mailbot.mail.files import MailFile
+    from mailbot.triage.pipeline import TriageContext, TriageResult
+    from mailbot.triage_pool import InProcess, TriagePool
+
+#: What the dry run says when a worker process dies: it stops before printing any result.
+WORKER_DIED = "a triage worker process died (out of memory?); the dry run stopped before its results"
 
 
 @app.command()
@@ -28,43 +39,44 @@ def triage(
     from mailbot.conversations.dry_run import group
     from mailbot.db.engine import make_engine
     from mailbot.mail.files import count_mail_files, iter_mail_files
-    from mailbot.triage.pipeline import TriageContext, TriageResult, triage_message
+    from mailbot.triage.pipeline import TriageContext
     from mailbot.triage.summary import Summary
+    from mailbot.triage_pool import PARALLEL_MIN_MAILS, workers_for
 
     settings = settings_of(ctx)
     engine = make_engine(settings.database.url)
     rows: list[dict[str, Any]] = []
-    unreadable = 0
     report = Summary() if summary else None
-    # read-only: a dry run stores nothing
+    today = date.today()
+    items = iter_mail_files(paths)
+    # Enough of the files (read, not triaged) to know whether worker processes pay.
+    head = _until_readable(items, PARALLEL_MIN_MAILS)
+    workers = workers_for(settings, sum(1 for item in head if item.error is None))
+    # read-only: a dry run stores nothing (its worker processes only look accounts up too)
     with (
         engine.connect() as connection,
         closing(open_account_book(settings, connection=connection)) as accounts,
-        ProgressBar("triage", enabled=watched(as_json=as_json)) as bar,
     ):
-        tctx = TriageContext.from_settings(settings, accounts=accounts, today=date.today())
-        total = count_mail_files(paths) if bar.enabled else 0
-        triaged: list[tuple[str, TriageResult]] = []
-        failed: list[dict[str, Any]] = []
-        for done, item in enumerate(iter_mail_files(paths), start=1):
-            if item.error is None:
-                triaged.append((item.label, triage_message(item.raw, tctx)))
-            else:
-                unreadable += 1
-                if report is None:  # the summary counts errors itself
-                    print_error(item.error)
-                failed.append({"file": item.label, "error": item.error})
-            bar.update(done, max(total, done))
-        # Conversations: the files in Date order, grouped in memory as the poll groups stored mail;
-        # what could not be read comes last.
-        grouped = group(triaged, ctx=tctx, window_days=settings.conversations.window_days)
-        for obj in [*grouped, *failed]:
-            if report is not None:
-                report.add(obj)
-            elif as_json:
-                print_json_line(obj)
-            else:
-                rows.append(obj)
+        tctx = TriageContext.from_settings(settings, accounts=accounts, today=today)
+        # The workers are forked before the progress bar starts its thread.
+        with (
+            closing(_triager(settings, workers=workers, context=tctx)) as triager,
+            ProgressBar("triage", enabled=watched(as_json=as_json)) as bar,
+        ):
+            total = count_mail_files(paths) if bar.enabled else 0
+            triaged, failed = _triage_files(
+                chain(head, items), triager=triager, show_errors=report is None, progress=bar, total=total
+            )
+            # Conversations: the files in Date order, grouped in memory as the poll groups stored mail;
+            # what could not be read comes last.
+            grouped = group(triaged, ctx=tctx, window_days=settings.conversations.window_days)
+            for obj in [*grouped, *failed]:
+                if report is not None:
+                    report.add(obj)
+                elif as_json:
+                    print_json_line(obj)
+                else:
+                    rows.append(obj)
     if report is not None:  # after the bar is gone, so the report is never drawn over
         if as_json:
             print_json_line(report.as_json())
@@ -73,8 +85,64 @@ def triage(
         return
     if not as_json:
         _print_triage_table([row for row in rows if "intent" in row or "error" not in row])
-    if unreadable:
+    if failed:
         raise typer.Exit(1)  # every readable mail was still triaged and shown
+
+
+def _until_readable(items: Iterator[MailFile], wanted: int) -> list[MailFile]:
+    """The first items, up to and with the ``wanted``-th readable one (all of them, if there are fewer)."""
+    head: list[MailFile] = []
+    readable = 0
+    for item in items:
+        head.append(item)
+        readable += item.error is None
+        if readable == wanted:
+            break
+    return head
+
+
+def _triager(
+    settings: Settings, *, workers: int, context: TriageContext
+) -> InProcess[TriageResult] | TriagePool[TriageResult]:
+    """Worker processes (the poll's pool, sending back whole results) when they pay, else this process."""
+    from mailbot.triage.pipeline import triage_message
+    from mailbot.triage_pool import InProcess, TriagePool
+
+    if workers > 1:
+        return TriagePool(settings, today=context.today, workers=workers, task=triage_message, died=WORKER_DIED)
+    return InProcess(triage_message, context)
+
+
+def _triage_files(
+    items: Iterable[MailFile],
+    *,
+    triager: InProcess[TriageResult] | TriagePool[TriageResult],
+    show_errors: bool,
+    progress: ProgressBar,
+    total: int,
+) -> tuple[list[tuple[str, TriageResult]], list[dict[str, Any]]]:
+    """(label, result) of every readable mail in file order, and an error object for each of the others."""
+    triaged: list[tuple[str, TriageResult]] = []
+    failed: list[dict[str, Any]] = []
+
+    def advance() -> None:
+        done = len(triaged) + len(failed)
+        progress.update(done, max(total, done))
+
+    def readable() -> Iterator[tuple[str, bytes]]:
+        for item in items:
+            if item.error is None:
+                yield item.label, item.raw
+                continue
+            if show_errors:  # the summary counts errors itself
+                print_error(item.error)
+            failed.append({"file": item.label, "error": item.error})
+            advance()
+
+    for triaged_mail in triager.imap(readable()):
+        triaged.append(triaged_mail)
+        advance()
+    return triaged, failed
 
 
 def _print_triage_table(rows: list[dict[str, Any]]) -> None:

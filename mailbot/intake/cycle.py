@@ -41,10 +41,11 @@ from mailbot.intake.conversations import BatchConversations, Mail, Plan
 from mailbot.intake.locks import mailbox_lock
 from mailbot.intake.prefetch import BatchPrefetcher
 from mailbot.intake.store import clean_text, failure_row, quick_dedup_key, record_rows
-from mailbot.intake.workers import InProcess, Outcome, Pending, WorkerPool, choose_triager
+from mailbot.intake.workers import Outcome, choose_triager
 from mailbot.mail.source import FetchedMessage, MailSource, make_source
 from mailbot.models import Draft, InboundMessage, MailboxState, utcnow
 from mailbot.triage.record import TriageRecord
+from mailbot.triage_pool import InProcess, Pending, TriagePool
 from mailbot.vocabulary import InboundStatus, Intent
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ class _Batch:
     quick: list[str]
     known: set[str]
     new: list[tuple[FetchedMessage, str]]  # (message, quick key) not stored yet
-    triaged: Pending
+    triaged: Pending[Outcome]
 
 
 class _Cycle:
@@ -137,7 +138,7 @@ class _Cycle:
         session: Session,
         source: MailSource,
         summary: PollSummary,
-        triager: InProcess | WorkerPool,
+        triager: InProcess[Outcome] | TriagePool[Outcome],
         pause: float,
         context: Callable[[], Any] | None = None,
     ) -> None:
