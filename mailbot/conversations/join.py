@@ -73,10 +73,10 @@ def join_conversation(
             how = "replied into" if rule == JoinRule.THREAD else "carries the tag of"
             note = f"{how} conversation {_name(found)} but {sender or 'the sender'} is not a participant"
     # window_days = 0 turns repeats off: only threads and tags join.
-    candidates = book.written_by(sender) if sender and window_days > 0 else []
+    window = timedelta(days=window_days)
+    candidates = book.written_by(sender, active_since=dated_at - window) if sender and window_days > 0 else []
     if candidates:
         intent = own_intent()
-        window = timedelta(days=window_days)
         fitting = [
             state
             for state in candidates
