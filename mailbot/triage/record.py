@@ -49,18 +49,25 @@ def _source(data: Mapping[str, Any], key: str, address: str | None) -> AddressSo
     return AddressSource.NONE if address is None else AddressSource.UNRECORDED
 
 
+def _request_of(data: Mapping[str, Any]) -> Request:
+    primary, member = data.get("primary"), data.get("team_member")
+    return Request(primary, member, _source(data, "primary_from", primary), _source(data, "team_member_from", member))
+
+
+def _stored_pair(request: Request) -> dict[str, Any]:
+    return {
+        "primary": request.primary,
+        "team_member": request.team_member,
+        "primary_from": request.primary_from,
+        "team_member_from": request.team_member_from,
+    }
+
+
 def decision_of(data: Mapping[str, Any]) -> Decision:
     """A stored request back as the decision it was; 0.1.0 rows have no address sources."""
-    primary, member = data.get("primary"), data.get("team_member")
-    request = Request(
-        primary,
-        member,
-        _source(data, "primary_from", primary),
-        _source(data, "team_member_from", member),
-    )
     action = data.get("action")
     return Decision(
-        request,
+        _request_of(data),
         rule_by_label(str(data["rule"])),
         str(data.get("reason") or ""),
         Action.from_dict(action) if action else None,
@@ -144,7 +151,7 @@ class TriageRecord:
             "references": list(self.references),
             "forwarded_at": self.forwarded_at,
             "text_intent": self.text_intent,
-            "extracted": None if self.extracted is None else [_stored_extracted(r) for r in self.extracted],
+            "extracted": None if self.extracted is None else [_stored_pair(r) for r in self.extracted],
         }
 
     @classmethod
@@ -188,23 +195,5 @@ class TriageRecord:
             references=tuple(str(r) for r in data.get("references") or []),
             forwarded_at=data.get("forwarded_at"),
             text_intent=Intent(data["text_intent"]) if data.get("text_intent") else None,
-            extracted=None if data.get("extracted") is None else tuple(_extracted_of(r) for r in data["extracted"]),
+            extracted=None if data.get("extracted") is None else tuple(_request_of(r) for r in data["extracted"]),
         )
-
-
-def _stored_extracted(request: Request) -> dict[str, Any]:
-    return {
-        "primary": request.primary,
-        "team_member": request.team_member,
-        "primary_from": request.primary_from,
-        "team_member_from": request.team_member_from,
-    }
-
-
-def _extracted_of(data: Mapping[str, Any]) -> Request:
-    return Request(
-        data.get("primary"),
-        data.get("team_member"),
-        AddressSource(data.get("primary_from") or AddressSource.TEXT),
-        AddressSource(data.get("team_member_from") or AddressSource.TEXT),
-    )
