@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from mailbot.conversations.book import ConversationBook
 from mailbot.conversations.follow_up import FollowUp, first_requests, follow_up, own_intent
@@ -46,13 +47,8 @@ def converse(
     subject_tags: bool = True,
 ) -> Conversed:
     """Join the mail to its conversation and work out what it does there; the book is updated."""
-    intents: list[Intent] = []  # the mail's own intent, classified at most once (join and follow-up both ask)
-
-    def intent_now() -> Intent:
-        if not intents:
-            intents.append(own_intent(record, rules=ctx.rules))
-        return intents[0]
-
+    # The mail's own intent, classified at most once: the join and the follow-up both ask.
+    intent_now = cache(lambda: own_intent(record, rules=ctx.rules))
     join = join_conversation(
         record,
         book=book,
